@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  agentstore's configuration parameters, all under the reserved
+ *	  "agentstore." prefix.  Durations are integers in seconds (units such
+ *	  as '10min' are accepted); 0 means "never".
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "agentstore.h"
+
+bool		agentstore_soft_delete = true;
+int			agentstore_batch_size = 1000;
+int			agentstore_session_event_limit = 1000;
+int			agentstore_ttl_interval = 300;
+int			agentstore_ttl_batch_size = 1000;
+int			agentstore_ttl_purge_after = 7 * 24 * 3600;
+int			agentstore_session_ttl = 0;
+int			agentstore_track_event_ttl = 0;
+int			agentstore_app_state_ttl = 0;
+int			agentstore_user_state_ttl = 0;
+int			agentstore_checkpoint_ttl = 0;
+
+/* Define one "default TTL" parameter; they differ only in name and text. */
+static void
+define_ttl_guc(const char *name, const char *what, int *variable)
+{
+	DefineCustomIntVariable(name,
+							psprintf("Default time to live of %s, in seconds; 0 means never.", what),
+							"Each write sets expires_at = now() + this; a per-call ttl argument overrides it.",
+							variable,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/*
+ * Define every agentstore.* GUC and reserve the prefix, so that a typo such
+ * as agentstore.sesion_ttl is rejected instead of silently ignored.
+ */
+void
+agentstore_define_gucs(void)
+{
+	DefineCustomBoolVariable("agentstore.soft_delete",
+							 "Delete and expire by stamping deleted_at instead of removing rows.",
+							 "Soft-deleted rows are purged after agentstore.ttl_purge_after.",
+							 &agentstore_soft_delete,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.batch_size",
+							"Rows processed per chunk by batch functions such as upsert_sessions.",
+							"Bounds the memory a batch call uses, whatever the size of its input.",
+							&agentstore_batch_size,
+							1000, 1, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.session_event_limit",
+							"Most events a session read returns; older ones are trimmed.",
+							NULL,
+							&agentstore_session_event_limit,
+							1000, 1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_interval",
+							"Time between two expiry passes of the background worker.",
+							NULL,
+							&agentstore_ttl_interval,
+							300, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_batch_size",
+							"Most rows one expiry transaction touches.",
+							"A larger backlog is worked off over several transactions.",
+							&agentstore_ttl_batch_size,
+							1000, 1, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_purge_after",
+							"How long soft-deleted rows are kept before they are removed for good; -1 keeps them forever.",
+							NULL,
+							&agentstore_ttl_purge_after,
+							7 * 24 * 3600, -1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	define_ttl_guc("agentstore.session_ttl",
+				   "sessions (with their events, summaries and track events)",
+				   &agentstore_session_ttl);
+	define_ttl_guc("agentstore.track_event_ttl", "track events",
+				   &agentstore_track_event_ttl);
+	define_ttl_guc("agentstore.app_state_ttl", "app state",
+				   &agentstore_app_state_ttl);
+	define_ttl_guc("agentstore.user_state_ttl", "user state",
+				   &agentstore_user_state_ttl);
+	define_ttl_guc("agentstore.checkpoint_ttl", "checkpoint threads",
+				   &agentstore_checkpoint_ttl);
+
+	MarkGUCPrefixReserved("agentstore");
+}
