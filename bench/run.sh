@@ -4,7 +4,8 @@
 #
 #   bash bench/run.sh [scenario-name-regex]
 #
-# Builds and installs agentstore, starts a throwaway cluster (port 5470, data in
+# Builds and installs agentstore, starts a throwaway cluster (port $BENCH_PORT,
+# default 5470, data in $BENCH_DIR, default
 # /tmp/agentstore-bench) with agentstore preloaded -- or, with BENCH_REUSE=1,
 # uses the server named by the usual PG* variables, where agentstore must be
 # installed -- creates a fresh database, runs every bench/scenarios/*.sh whose
@@ -32,14 +33,14 @@ start_cluster() {
 shared_preload_libraries = 'agentstore'
 listen_addresses = ''
 unix_socket_directories = '$sock'
-port = 5470
+port = ${BENCH_PORT:-5470}
 shared_buffers = '1GB'
 max_wal_size = '8GB'
 checkpoint_timeout = '30min'
 max_connections = 100
 CONF
 	as_postgres pg_ctl -D "$data" -l "$BENCH_DIR/server.log" -w start >/dev/null
-	export PGHOST="$sock" PGPORT=5470 PGUSER=postgres
+	export PGHOST="$sock" PGPORT=${BENCH_PORT:-5470} PGUSER=postgres
 	trap 'as_postgres pg_ctl -D "$BENCH_DIR/data" -m fast stop >/dev/null 2>&1 || true' EXIT
 }
 
