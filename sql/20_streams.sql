@@ -47,5 +47,22 @@ CREATE INDEX events_deleted_at
     ON agentstore.events (deleted_at)
     WHERE deleted_at IS NOT NULL;
 
+-- The version trigger (src/version_trigger.c): numbers rows that arrive
+-- without a version (plain INSERT, INSERT ... SELECT, COPY) under the
+-- stream's lock, keeps the version of rows that carry one (pg_dump restore,
+-- migrations: "import mode"), and stamps transaction_id with the writing
+-- transaction.  Triggers fire in name order: "zz_" makes it the last BEFORE
+-- trigger, so that a user trigger that changes the stream or skips the row
+-- runs before a version is handed out.
+CREATE FUNCTION agentstore.version_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_version_trigger';
+COMMENT ON FUNCTION agentstore.version_trigger() IS 'BEFORE INSERT row trigger of agentstore.events: gap-free per-stream versions';
+
+CREATE TRIGGER zz_events_version
+    BEFORE INSERT ON agentstore.events
+    FOR EACH ROW EXECUTE FUNCTION agentstore.version_trigger();
+
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events_position_seq', '');
