@@ -36,7 +36,8 @@ CREATE TABLE agentstore.sessions (
     expires_at  timestamptz,
     deleted_at  timestamptz,
     ttl         interval,                 -- NULL: agentstore.session_ttl
-    event_count bigint NOT NULL DEFAULT 0,  -- events in the session stream, for trimming
+    event_count bigint NOT NULL DEFAULT 0,  -- events in the session stream (see trim_session_events)
+    trim_needed boolean NOT NULL DEFAULT false,  -- event_count went past agentstore.session_event_limit
     PRIMARY KEY (app_name, id),
     CONSTRAINT sessions_app_name_check CHECK (length(app_name) > 0 AND length(app_name) <= 255),
     CONSTRAINT sessions_user_id_check CHECK (length(user_id) > 0 AND length(user_id) <= 255),
@@ -65,10 +66,11 @@ CREATE INDEX sessions_expires_at
 CREATE INDEX sessions_deleted_at
     ON agentstore.sessions (deleted_at)
     WHERE deleted_at IS NOT NULL;
--- trim_session_events() finds the sessions with the most events through this.
-CREATE INDEX sessions_event_count
-    ON agentstore.sessions (event_count)
-    WHERE deleted_at IS NULL;
+-- trim_session_events() finds the sessions to trim through this; it holds
+-- only them, so that an append to any other session does not touch it.
+CREATE INDEX sessions_trim_needed
+    ON agentstore.sessions (app_name, id)
+    WHERE trim_needed AND deleted_at IS NULL;
 
 -- App state: one row per (app_name, key).
 CREATE SEQUENCE agentstore.app_states_id_seq AS bigint;

@@ -13,10 +13,13 @@
  *
  *	1. Each row's key is probed in the unique index sessions_active_key with
  *	   a dirty snapshot.  A row being written by another transaction is
- *	   waited for, then probed again.  A live row is locked
- *	   (table_tuple_lock) and updated with ExecSimpleRelationUpdate, which
- *	   checks constraints, inserts index entries and queues AFTER ROW
- *	   triggers; created_at, id and the session's own columns are kept.
+ *	   waited for, then probed again.  A live row is updated in place of
+ *	   the version the probe saw (table_tuple_update; if another
+ *	   transaction changed it meanwhile, the key is probed again), with
+ *	   constraints checked, index entries inserted and AFTER ROW triggers
+ *	   queued as the executor does; created_at, id and the session's own
+ *	   columns are kept.  With BEFORE UPDATE row triggers on the table the
+ *	   row is locked first and ExecSimpleRelationUpdate does the update.
  *
  *	2. The rows whose key has no live row are written together with
  *	   table_multi_insert; their index entries are made with
@@ -24,7 +27,11 @@
  *	   does.  The unique check of the key index is done in "partial" mode,
  *	   so a key that another transaction inserted after our probe is not an
  *	   error: after a CommandCounterIncrement our row is deleted again and
- *	   the key goes back to step 1, where it becomes an update.  Under
+ *	   the key goes back to step 1, where it becomes an update.  The same
+ *	   check lets a chunk skip step 1 when a sample of its first rows (or
+ *	   the whole previous chunk) found no existing key: a load of new
+ *	   sessions then costs what COPY costs, plus one delete and one update
+ *	   for each key that did exist after all.  Under
  *	   REPEATABLE READ or SERIALIZABLE, updating a row that the transaction's
  *	   snapshot cannot see is a serialization failure (SQLSTATE 40001).
  *
@@ -104,6 +111,7 @@ typedef enum SessionColumn
 	SC_DELETED_AT,
 	SC_TTL,
 	SC_EVENT_COUNT,
+	SC_TRIM_NEEDED,
 	SC_NCOLUMNS
 } SessionColumn;
 
@@ -111,7 +119,7 @@ static const char *const column_names[SC_NCOLUMNS] = {
 	"app_name", "id", "user_id", "session_id", "state", "agent_id",
 	"team_id", "workflow_id", "name", "metadata", "agent_data", "runs",
 	"summary", "created_at", "updated_at", "expires_at", "deleted_at",
-	"ttl", "event_count"
+	"ttl", "event_count", "trim_needed"
 };
 
 /* Where each incoming field goes (SF_* -> SC_*). */
@@ -144,6 +152,7 @@ struct SessionBulk
 	TupleTableSlot **slots;		/* insert slots, created on demand */
 	int			nslots;
 	CommandId	start_cid;		/* first command of this call */
+	bool		optimistic;		/* insert without probing first */
 	int64		inserted;
 	int64		updated;
 	int64		current_element;	/* for the error context */
@@ -168,6 +177,8 @@ typedef struct FlushState
 	ScanKeyData skey[3];
 	TimestampTz now;
 	Datum		default_ttl;
+	Datum		empty_object;	/* '{}', the state of a row without one */
+	bool		lock_first;		/* BEFORE UPDATE triggers need a locked row */
 	List	   *arbiter;
 } FlushState;
 
@@ -215,8 +226,13 @@ session_bulk_begin(MemoryContext parent, const char *source)
 	AclResult	aclresult;
 
 	bulk->cxt = cxt;
+	/* a keeper block that holds a typical chunk: resets free nothing */
 	bulk->chunk_cxt = AllocSetContextCreate(cxt, "agentstore session chunk",
-											ALLOCSET_DEFAULT_SIZES);
+											0,
+											Min(Max((Size) agentstore_batch_size * 2048,
+													(Size) 64 * 1024),
+												(Size) 8 * 1024 * 1024),
+											ALLOCSET_DEFAULT_MAXSIZE);
 	bulk->source = pstrdup(source);
 	bulk->capacity = agentstore_batch_size;
 	bulk->rows = palloc(sizeof(BulkRow) * bulk->capacity);
@@ -349,34 +365,16 @@ session_bulk_check_row(Datum *values, bool *nulls, int64 element,
 static void bulk_flush(SessionBulk *bulk);
 
 /*
- * Buffer one row (values indexed by SessionField, already checked with
- * session_bulk_check_row).  The values are copied; a full buffer is
- * flushed.
+ * Put a row into the buffer, merging it into an earlier occurrence of its
+ * key (the later values win, the first created_at stays); flush when full.
+ * row->values already live in chunk memory.
  */
-void
-session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
-				 bool preserve_updated_at, int64 element)
+static void
+bulk_buffer(SessionBulk *bulk, BulkRow *row)
 {
-	static const int16 typlen[SF_NFIELDS] = {
-		-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 8
-	};
-	MemoryContext old = MemoryContextSwitchTo(bulk->chunk_cxt);
-	BulkRow    *row = &bulk->rows[bulk->nrows];
-	int			i,
-				h;
+	int			h;
 
-	for (i = 0; i < SF_NFIELDS; i++)
-	{
-		row->nulls[i] = nulls[i];
-		row->values[i] = nulls[i] ? (Datum) 0 :
-			datumCopy(values[i], typlen[i] == 8 ? FLOAT8PASSBYVAL : false, typlen[i]);
-	}
-	MemoryContextSwitchTo(old);
-	row->preserve_updated_at = preserve_updated_at;
-	row->element = element;
 	row->hash = row_key_hash(row);
-
-	/* a repeated key: the later values win, the first created_at stays */
 	for (h = row->hash & bulk->htab_mask; bulk->htab[h] != 0;
 		 h = (h + 1) & bulk->htab_mask)
 	{
@@ -396,6 +394,58 @@ session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
 	bulk->htab[h] = ++bulk->nrows;
 	if (bulk->nrows >= bulk->capacity)
 		bulk_flush(bulk);
+}
+
+/*
+ * Buffer one row (values indexed by SessionField, already checked with
+ * session_bulk_check_row).  The values are copied.
+ */
+void
+session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
+				 bool preserve_updated_at, int64 element)
+{
+	MemoryContext old = MemoryContextSwitchTo(bulk->chunk_cxt);
+	BulkRow    *row = &bulk->rows[bulk->nrows];
+	int			i;
+
+	for (i = 0; i < SF_NFIELDS; i++)
+	{
+		row->nulls[i] = nulls[i];
+		if (nulls[i])
+			row->values[i] = (Datum) 0;
+		else if (i == SF_CREATED_AT || i == SF_UPDATED_AT)
+			row->values[i] = values[i];	/* timestamptz: by value */
+		else
+			row->values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
+	}
+	MemoryContextSwitchTo(old);
+	row->preserve_updated_at = preserve_updated_at;
+	row->element = element;
+	bulk_buffer(bulk, row);
+}
+
+/*
+ * Buffer a row given as a tuple whose first SF_NFIELDS attributes are the
+ * fields (the session_import view's row): one copy of the whole tuple.
+ */
+void
+session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple, TupleDesc desc,
+					   bool preserve_updated_at, int64 element)
+{
+	MemoryContext old = MemoryContextSwitchTo(bulk->chunk_cxt);
+	BulkRow    *row = &bulk->rows[bulk->nrows];
+	HeapTuple	copy = heap_copytuple(tuple);
+	Datum		values[SF_NFIELDS + 1];
+	bool		nulls[SF_NFIELDS + 1];
+
+	Assert(desc->natts == SF_NFIELDS + 1);
+	heap_deform_tuple(copy, desc, values, nulls);
+	memcpy(row->values, values, sizeof(Datum) * SF_NFIELDS);
+	memcpy(row->nulls, nulls, sizeof(bool) * SF_NFIELDS);
+	MemoryContextSwitchTo(old);
+	row->preserve_updated_at = preserve_updated_at;
+	row->element = element;
+	bulk_buffer(bulk, row);
 }
 
 /* Build the equality scan keys of the key index, values filled per probe. */
@@ -423,11 +473,12 @@ init_scankeys(FlushState *fs)
 }
 
 /*
- * Find the live row of a key and lock it; false if there is none.  A row
- * that another transaction is writing is waited for.
+ * Find the live row of a key and put it into fs->lockslot (locked if
+ * fs->lock_first); false if there is none.  A row that another transaction
+ * is writing is waited for.
  */
 static bool
-probe_and_lock(SessionBulk *bulk, FlushState *fs, BulkRow *row)
+probe(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 {
 	for (;;)
 	{
@@ -435,8 +486,6 @@ probe_and_lock(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 		IndexScanDesc scan;
 		TransactionId xwait = InvalidTransactionId;
 		bool		found;
-		TM_FailureData tmfd;
-		TM_Result	res;
 
 		CHECK_FOR_INTERRUPTS();
 		fs->skey[0].sk_argument = row->values[SF_APP_NAME];
@@ -457,21 +506,6 @@ probe_and_lock(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 			continue;
 		}
 
-		res = table_tuple_lock(fs->rel, &fs->lockslot->tts_tid,
-							   GetLatestSnapshot(), fs->lockslot,
-							   GetCurrentCommandId(false),
-							   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
-		switch (res)
-		{
-			case TM_Ok:
-				break;
-			case TM_Updated:
-			case TM_Deleted:
-				continue;		/* changed meanwhile: probe again */
-			default:
-				elog(ERROR, "unexpected result %d locking a session row", (int) res);
-		}
-
 		/* a row the transaction snapshot cannot see must not be updated */
 		if (IsolationUsesXactSnapshot())
 		{
@@ -487,6 +521,21 @@ probe_and_lock(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 						 errmsg("could not serialize access due to concurrent update"),
 						 errdetail("The session key of %s was written by a concurrent transaction.",
 								   session_bulk_where(bulk->source, row->element, false))));
+		}
+
+		if (fs->lock_first)
+		{
+			TM_FailureData tmfd;
+			TM_Result	res;
+
+			res = table_tuple_lock(fs->rel, &fs->lockslot->tts_tid,
+								   GetLatestSnapshot(), fs->lockslot,
+								   GetCurrentCommandId(false),
+								   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+			if (res == TM_Updated || res == TM_Deleted)
+				continue;		/* changed meanwhile: probe again */
+			if (res != TM_Ok)
+				elog(ERROR, "unexpected result %d locking a session row", (int) res);
 		}
 		return true;
 	}
@@ -533,8 +582,7 @@ fill_fields(SessionBulk *bulk, FlushState *fs, BulkRow *row,
 	/* defaults of the fields that may be absent */
 	if (row->nulls[SF_STATE])
 	{
-		slot->tts_values[bulk->attno[SC_STATE] - 1] =
-			DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		slot->tts_values[bulk->attno[SC_STATE] - 1] = fs->empty_object;
 		slot->tts_isnull[bulk->attno[SC_STATE] - 1] = false;
 	}
 	if (!keep_created_at && row->nulls[SF_CREATED_AT])
@@ -549,54 +597,84 @@ fill_fields(SessionBulk *bulk, FlushState *fs, BulkRow *row,
 	}
 }
 
-/* Update the locked row (in fs->lockslot) with a buffered row. */
-static void
+/*
+ * Update the row found by probe() (in fs->lockslot) with a buffered row.
+ * False if it was changed concurrently since the probe: probe again.
+ */
+static bool
 update_row(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 {
+	TupleTableSlot *old = fs->lockslot;
 	TupleTableSlot *newslot = fs->newslot;
 	int			ttl_att = bulk->attno[SC_TTL] - 1;
 	int			exp_att = bulk->attno[SC_EXPIRES_AT] - 1;
 	bool		isnull;
 	TransactionId xmin;
 	CommandId	cmin;
+	bool		counted;
 
-	slot_getallattrs(fs->lockslot);
+	slot_getallattrs(old);
 	ExecClearTuple(newslot);
-	memcpy(newslot->tts_values, fs->lockslot->tts_values,
-		   sizeof(Datum) * bulk->natts);
-	memcpy(newslot->tts_isnull, fs->lockslot->tts_isnull,
-		   sizeof(bool) * bulk->natts);
+	memcpy(newslot->tts_values, old->tts_values, sizeof(Datum) * bulk->natts);
+	memcpy(newslot->tts_isnull, old->tts_isnull, sizeof(bool) * bulk->natts);
 	fill_fields(bulk, fs, row, newslot, true);
 	/* the key columns stay exactly as stored */
 	newslot->tts_values[bulk->attno[SC_APP_NAME] - 1] =
-		fs->lockslot->tts_values[bulk->attno[SC_APP_NAME] - 1];
+		old->tts_values[bulk->attno[SC_APP_NAME] - 1];
 	newslot->tts_values[bulk->attno[SC_USER_ID] - 1] =
-		fs->lockslot->tts_values[bulk->attno[SC_USER_ID] - 1];
+		old->tts_values[bulk->attno[SC_USER_ID] - 1];
 	newslot->tts_values[bulk->attno[SC_SESSION_ID] - 1] =
-		fs->lockslot->tts_values[bulk->attno[SC_SESSION_ID] - 1];
-	expires_at(fs, fs->lockslot->tts_isnull[ttl_att],
-			   fs->lockslot->tts_values[ttl_att],
+		old->tts_values[bulk->attno[SC_SESSION_ID] - 1];
+	expires_at(fs, old->tts_isnull[ttl_att], old->tts_values[ttl_att],
 			   &newslot->tts_values[exp_att], &newslot->tts_isnull[exp_att]);
 	ExecStoreVirtualTuple(newslot);
 
 	/* rows this call wrote already were counted when first written */
-	xmin = DatumGetTransactionId(slot_getsysattr(fs->lockslot,
-												 MinTransactionIdAttributeNumber,
+	xmin = DatumGetTransactionId(slot_getsysattr(old, MinTransactionIdAttributeNumber,
 												 &isnull));
-	cmin = DatumGetCommandId(slot_getsysattr(fs->lockslot,
-											 MinCommandIdAttributeNumber,
+	cmin = DatumGetCommandId(slot_getsysattr(old, MinCommandIdAttributeNumber,
 											 &isnull));
-	if (!(TransactionIdIsCurrentTransactionId(xmin) && cmin >= bulk->start_cid))
-		bulk->updated++;
+	counted = TransactionIdIsCurrentTransactionId(xmin) && cmin >= bulk->start_cid;
 
-	ExecSimpleRelationUpdate(fs->rri, fs->estate, &fs->epqstate,
-							 fs->lockslot, newslot);
+	if (fs->lock_first)
+	{
+		/* the row is locked: the executor's routine cannot fail */
+		ExecSimpleRelationUpdate(fs->rri, fs->estate, &fs->epqstate, old, newslot);
+	}
+	else
+	{
+		TM_FailureData tmfd;
+		TM_Result	res;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		List	   *recheck = NIL;
+
+		if (fs->rel->rd_att->constr)
+			ExecConstraints(fs->rri, newslot, fs->estate);
+		res = table_tuple_update(fs->rel, &old->tts_tid, newslot,
+								 GetCurrentCommandId(true), fs->estate->es_snapshot,
+								 InvalidSnapshot, true, &tmfd, &lockmode,
+								 &update_indexes);
+		if (res == TM_Updated || res == TM_Deleted)
+			return false;
+		if (res != TM_Ok)
+			elog(ERROR, "unexpected result %d updating a session row", (int) res);
+		if (fs->rri->ri_NumIndices > 0 && update_indexes)
+			recheck = ExecInsertIndexTuples(fs->rri, newslot, fs->estate,
+											true, false, NULL, NIL);
+		ExecARUpdateTriggers(fs->estate, fs->rri, NULL, NULL, &old->tts_tid,
+							 NULL, newslot, recheck, NULL, false);
+		list_free(recheck);
+	}
+	if (!counted)
+		bulk->updated++;
+	return true;
 }
 
 /*
  * Insert the given rows with table_multi_insert.  Rows whose key turns out
- * to have been inserted concurrently are deleted again and returned in
- * *retry (their count is the result).
+ * to have a live row (inserted concurrently, or not probed for) are deleted
+ * again and returned in *retry (their count is the result).
  */
 static int
 insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
@@ -637,6 +715,9 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 		a = bulk->attno[SC_EVENT_COUNT] - 1;
 		slot->tts_values[a] = Int64GetDatum(0);
 		slot->tts_isnull[a] = false;
+		a = bulk->attno[SC_TRIM_NEEDED] - 1;
+		slot->tts_values[a] = BoolGetDatum(false);
+		slot->tts_isnull[a] = false;
 		a = bulk->attno[SC_EXPIRES_AT] - 1;
 		expires_at(fs, true, (Datum) 0, &slot->tts_values[a], &slot->tts_isnull[a]);
 		ExecStoreVirtualTuple(slot);
@@ -674,7 +755,7 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 
 	if (nretry > 0)
 	{
-		/* take back our rows: they become updates of the concurrent ones */
+		/* take back our rows: they become updates of the live ones */
 		CommandCounterIncrement();
 		for (i = 0; i < n; i++)
 			if (conflict[i])
@@ -688,7 +769,16 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 	return nretry;
 }
 
-/* Write the buffered rows; see the file header. */
+/* Rows probed at the start of a chunk to decide whether to probe the rest. */
+#define PROBE_SAMPLE	32
+
+/*
+ * Write the buffered rows; see the file header.  When the sample at the
+ * start of a chunk (or the previous chunk) found no existing key, the rest
+ * of the chunk is inserted without probing: the partial unique check at
+ * index insertion still catches every key that has a live row, which then
+ * goes back to the probe-and-update path.
+ */
 static void
 bulk_flush(SessionBulk *bulk)
 {
@@ -700,6 +790,9 @@ bulk_flush(SessionBulk *bulk)
 	ErrorContextCallback errcb;
 	MemoryContext old;
 	int			i;
+	int			probed = 0,
+				hits = 0,
+				conflicts = 0;
 
 	if (bulk->nrows == 0)
 		return;
@@ -713,6 +806,7 @@ bulk_flush(SessionBulk *bulk)
 	memset(&fs, 0, sizeof(fs));
 	fs.now = GetCurrentTransactionStartTimestamp();
 	fs.default_ttl = session_default_ttl(TTL_SESSION);
+	fs.empty_object = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	fs.rel = table_open(bulk->relid, RowExclusiveLock);
 	fs.idx = index_open(bulk->keyidx, RowExclusiveLock);
 	fs.arbiter = list_make1_oid(bulk->keyidx);
@@ -729,6 +823,8 @@ bulk_flush(SessionBulk *bulk)
 	ExecInitResultRelation(fs.estate, fs.rri, 1);
 	CheckValidResultRel(fs.rri, CMD_INSERT);
 	ExecOpenIndices(fs.rri, false);
+	fs.lock_first = fs.rri->ri_TrigDesc != NULL &&
+		fs.rri->ri_TrigDesc->trig_update_before_row;
 	fs.estate->es_snapshot = GetActiveSnapshot();
 	fs.estate->es_output_cid = GetCurrentCommandId(true);
 	EvalPlanQualInit(&fs.epqstate, fs.estate, NULL, NIL, -1);
@@ -746,20 +842,49 @@ bulk_flush(SessionBulk *bulk)
 	while (npending > 0)
 	{
 		int			nfresh = 0;
+		bool		optimistic = bulk->optimistic;
 
 		fs.estate->es_output_cid = GetCurrentCommandId(true);
 		for (i = 0; i < npending; i++)
 		{
-			bulk->current_element = pending[i]->element;
-			if (probe_and_lock(bulk, &fs, pending[i]))
-				update_row(bulk, &fs, pending[i]);
-			else
-				fresh[nfresh++] = pending[i];
+			BulkRow    *row = pending[i];
+
+			bulk->current_element = row->element;
+			if (optimistic)
+			{
+				fresh[nfresh++] = row;
+				continue;
+			}
+			{
+				bool		found = false;
+
+				while (probe(bulk, &fs, row))
+				{
+					if (update_row(bulk, &fs, row))
+					{
+						found = true;
+						break;
+					}
+					/* changed since the probe: probe again */
+				}
+				if (found)
+					hits++;
+				else
+					fresh[nfresh++] = row;
+			}
+			probed++;
 			ResetPerTupleExprContext(fs.estate);
+			if (probed == PROBE_SAMPLE && hits == 0 && i + 1 < npending)
+				optimistic = true;	/* nothing exists: insert the rest */
 		}
 		bulk->current_element = -1;
 		npending = (nfresh > 0) ? insert_rows(bulk, &fs, fresh, nfresh, pending) : 0;
+		conflicts += npending;
+		/* conflicting rows are probed on the next round */
+		bulk->optimistic = false;
 	}
+	/* the next chunk inserts without probing if this one found nothing */
+	bulk->optimistic = (hits == 0 && conflicts == 0);
 
 	AfterTriggerEndQuery(fs.estate);
 	FreeBulkInsertState(fs.bistate);

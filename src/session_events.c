@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/numeric.h"
 
 #include "agentstore.h"
@@ -56,6 +57,7 @@ PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 	"UPDATE agentstore.sessions s" \
 	"   SET state = (s.state OPERATOR(pg_catalog.||) $4) OPERATOR(pg_catalog.-) $5::pg_catalog.text[]," \
 	"       updated_at = pg_catalog.now(), event_count = s.event_count OPERATOR(pg_catalog.+) $8," \
+	"       trim_needed = (s.event_count OPERATOR(pg_catalog.+) $8) OPERATOR(pg_catalog.>) $9," \
 	"       expires_at = CASE WHEN COALESCE(s.ttl, $6) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval" \
 	"                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE(s.ttl, $6) END" \
 	" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2" \
@@ -69,12 +71,13 @@ PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 	"          AND e.event_id OPERATOR(pg_catalog.=) $7)"
 
 static const Oid update_types[] = {
-	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, TEXTOID, INT8OID
+	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, TEXTOID, INT8OID,
+	INT8OID
 };
 
 /* An event's id ("id": string or number) or NULL. */
 static text *
-event_id_of(Jsonb *event, int element)
+event_id_of(Jsonb *event)
 {
 	JsonbValue *v = getKeyJsonValueFromContainer(&event->root, "id", 2, NULL);
 
@@ -85,14 +88,12 @@ event_id_of(Jsonb *event, int element)
 	if (v->type == jbvNumeric)
 		return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
 																   NumericGetDatum(v->val.numeric))));
-	if (element >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("event id must be a string or a number"),
-				 errdetail("Element %d of the events array has an id of another type.", element)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("event id must be a string or a number")));
+			 errmsg("event id must be a string or a number"),
+			 errdetail("The event's id is a JSON %s.",
+					   v->type == jbvBool ? "boolean" :
+					   JsonContainerIsObject(v->val.binary.data) ? "object" : "array")));
 	return NULL;				/* keep compiler quiet */
 }
 
@@ -135,8 +136,8 @@ touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
 {
 	static const char *plain = APPEND_UPDATE("");
 	static const char *checked = APPEND_UPDATE(APPEND_ID_CHECK);
-	Datum		args[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 	bool		isnull;
 
@@ -150,9 +151,10 @@ touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
 	if (event_id == NULL)
 		nulls[6] = 'n';
 	args[7] = Int64GetDatum(nevents);
+	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
 	rc = SPI_execute_plan(event_id != NULL ?
-						  session_plan(PLAN_APPEND_UPDATE_ID, checked, 8, update_types) :
-						  session_plan(PLAN_APPEND_UPDATE, plain, 8, update_types),
+						  session_plan(PLAN_APPEND_UPDATE_ID, checked, 9, update_types) :
+						  session_plan(PLAN_APPEND_UPDATE, plain, 9, update_types),
 						  args, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "updating the session failed: %s", SPI_result_code_string(rc));
@@ -221,6 +223,65 @@ check_expected(const char *stream, int64 expected)
 	stream_check_expected_version(stream, len, true, expected, actual);
 }
 
+/* An event id of a batch and the element it came from. */
+typedef struct EventIdRef
+{
+	char	   *id;
+	int			element;
+} EventIdRef;
+
+/* qsort comparator of EventIdRefs: by id. */
+static int
+event_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const EventIdRef *) a)->id, ((const EventIdRef *) b)->id);
+}
+
+/*
+ * Fail, naming the element, if the stream already holds one of the ids of a
+ * batch (the batch would be written twice on a retry otherwise).
+ */
+static void
+check_ids_absent(const char *stream, EventIdRef *ids, int nids)
+{
+	static const char *sql =
+		"SELECT event_id, version FROM agentstore.events"
+		" WHERE stream OPERATOR(pg_catalog.=) $1"
+		"   AND event_id OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])"
+		" ORDER BY version LIMIT 1";
+	static const Oid types[] = {TEXTOID, TEXTARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * nids);
+	Datum		args[2];
+	int			i,
+				rc;
+
+	for (i = 0; i < nids; i++)
+		elems[i] = CStringGetTextDatum(ids[i].id);
+	args[0] = CStringGetTextDatum(stream);
+	args[1] = PointerGetDatum(construct_array(elems, nids, TEXTOID, -1, false, TYPALIGN_INT));
+	rc = SPI_execute_plan(session_plan(PLAN_APPEND_WHY, sql, 2, types), args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "looking up event ids failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		char	   *found = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+		int64		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 2, &isnull));
+
+		for (i = 0; i < nids; i++)
+			if (strcmp(ids[i].id, found) == 0)
+				break;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("event id \"%s\" is already in stream \"%s\"", found, stream),
+				 errdetail("Element %d of the events array has the id of version " INT64_FORMAT ".",
+						   i < nids ? ids[i].element : -1, version),
+				 errhint("append_event() returns the original version of a retried event; a batch is written whole or not at all.")));
+	}
+}
+
 /* A (version, position) or (first, last, first, last) result row. */
 static Datum
 result_row(FunctionCallInfo fcinfo, int n, int64 *vals, bool *nulls)
@@ -269,7 +330,7 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
 						&delta);
 	has_expected = expected_arg(fcinfo, 5, &expected);
-	event_id = event_id_of(event, -1);
+	event_id = event_id_of(event);
 
 	SPI_connect();
 	id = touch_session(&key, &delta, event_id, 1);
@@ -331,6 +392,8 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	bool		has_expected;
 	int			n,
 				i;
+	EventIdRef *ids;
+	int			nids = 0;
 	int64		id;
 	int64		out[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -353,26 +416,43 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("events must not be empty")));
+	ids = palloc(sizeof(EventIdRef) * n);
 	for (i = 0; i < n; i++)
 	{
 		JsonbValue *v = getIthJsonbValueFromContainer(&events->root, i);
+		JsonbValue *idv;
 
 		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every event must be a JSON object"),
 					 errdetail("Element %d of the events array is not an object.", i)));
-		{
-			JsonbValue *idv = getKeyJsonValueFromContainer(v->val.binary.data, "id", 2, NULL);
-
-			if (idv != NULL && idv->type != jbvNull && idv->type != jbvString &&
-				idv->type != jbvNumeric)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("event id must be a string or a number"),
-						 errdetail("Element %d of the events array has an id of another type.", i)));
-		}
+		idv = getKeyJsonValueFromContainer(v->val.binary.data, "id", 2, NULL);
+		if (idv == NULL || idv->type == jbvNull)
+			continue;
+		if (idv->type == jbvString)
+			ids[nids].id = pnstrdup(idv->val.string.val, idv->val.string.len);
+		else if (idv->type == jbvNumeric)
+			ids[nids].id = DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(idv->val.numeric)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("event id must be a string or a number"),
+					 errdetail("Element %d of the events array has an id of another type.", i)));
+		ids[nids].element = i;
+		nids++;
 	}
+	/* an id twice in the batch */
+	qsort(ids, nids, sizeof(EventIdRef), event_id_cmp);
+	for (i = 1; i < nids; i++)
+		if (strcmp(ids[i - 1].id, ids[i].id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("event id \"%s\" appears twice in the events array", ids[i].id),
+					 errdetail("Elements %d and %d have the same id.",
+							   Min(ids[i - 1].element, ids[i].element),
+							   Max(ids[i - 1].element, ids[i].element))));
 	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
 						&delta);
 	has_expected = expected_arg(fcinfo, 5, &expected);
@@ -384,6 +464,8 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	stream = session_stream_name(id);
 	if (has_expected)
 		check_expected(stream, expected);
+	if (nids > 0)
+		check_ids_absent(stream, ids, nids);
 	session_apply_shared_state(key.app_name, key.user_id, &delta);
 
 	args[0] = CStringGetTextDatum(stream);
@@ -452,7 +534,7 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 	track = session_check_key_arg(fcinfo, 3, "track");
 	event = event_arg(fcinfo, 4);
 	ttl = session_check_ttl_arg(fcinfo, 5);
-	event_id = event_id_of(event, -1);
+	event_id = event_id_of(event);
 
 	SPI_connect();
 	args[0] = PointerGetDatum(key.app_name);
@@ -562,36 +644,39 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
  * agentstore.trim_session_events(batch_size): remove (for good) the oldest
  * events of active sessions that hold more than
  * agentstore.session_event_limit, at most batch_size events (default
- * agentstore.ttl_batch_size) per call, sessions with the most events first.
+ * agentstore.ttl_batch_size) per call.
  * Returns the number of events removed; call it again while it returns
- * batch_size.  Sessions are found through their event_count, which
- * append_event and append_session_events maintain (events written to a
- * session's stream by other means are not counted until a trim recounts).
+ * batch_size.  append_event and append_session_events count a session's
+ * events and flag the session when the count passes the limit in force at
+ * that moment; only flagged sessions are visited (so a lowered limit applies
+ * to a session from its next append on), and events written to a session's
+ * stream by other means are counted when a trim recounts.
  */
 Datum
 agentstore_trim_session_events(PG_FUNCTION_ARGS)
 {
 	static const char *find =
 		"SELECT app_name, id FROM agentstore.sessions"
-		" WHERE deleted_at IS NULL AND event_count OPERATOR(pg_catalog.>) $1"
-		" ORDER BY event_count DESC LIMIT $2";
+		" WHERE trim_needed AND deleted_at IS NULL"
+		" LIMIT $1";
 	static const char *trim =
 		"DELETE FROM agentstore.events d"
 		" USING (SELECT e.version FROM agentstore.events e"
 		"         WHERE e.stream OPERATOR(pg_catalog.=) $1"
-		"           AND e.version OPERATOR(pg_catalog.<=) (SELECT m.version FROM agentstore.events m"
-		"                                   WHERE m.stream OPERATOR(pg_catalog.=) $1"
-		"                                   ORDER BY m.version DESC LIMIT 1) OPERATOR(pg_catalog.-) $2"
+		"           AND e.version OPERATOR(pg_catalog.<=) ((SELECT m.version FROM agentstore.events m"
+		"                                    WHERE m.stream OPERATOR(pg_catalog.=) $1"
+		"                                    ORDER BY m.version DESC LIMIT 1) OPERATOR(pg_catalog.-) $2)"
 		"         ORDER BY e.version LIMIT $3) old"
 		" WHERE d.stream OPERATOR(pg_catalog.=) $1 AND d.version OPERATOR(pg_catalog.=) old.version";
 	static const char *recount =
-		"UPDATE agentstore.sessions"
-		"   SET event_count = (SELECT pg_catalog.count(*) FROM agentstore.events"
-		"                       WHERE stream OPERATOR(pg_catalog.=) $3)"
-		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
-	static const Oid find_types[] = {INT8OID, INT8OID};
+		"UPDATE agentstore.sessions s"
+		"   SET event_count = c.n, trim_needed = c.n OPERATOR(pg_catalog.>) $4"
+		"  FROM (SELECT pg_catalog.count(*) AS n FROM agentstore.events"
+		"         WHERE stream OPERATOR(pg_catalog.=) $3) c"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2";
+	static const Oid find_types[] = {INT8OID};
 	static const Oid trim_types[] = {TEXTOID, INT8OID, INT8OID};
-	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID};
+	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID, INT8OID};
 	int64		limit = agentstore_session_event_limit;
 	int64		budget = agentstore_ttl_batch_size;
 	int64		removed = 0;
@@ -612,11 +697,10 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	{
-		Datum		args[2];
+		Datum		args[1];
 
-		args[0] = Int64GetDatum(limit);
-		args[1] = Int64GetDatum(budget);	/* one event at least per session */
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 2, find_types),
+		args[0] = Int64GetDatum(budget);	/* one event at least per session */
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 1, find_types),
 							  args, NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
@@ -629,7 +713,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		Datum		app_name = SPI_getbinval(found->vals[i], found->tupdesc, 1, &isnull);
 		Datum		id = SPI_getbinval(found->vals[i], found->tupdesc, 2, &isnull);
 		Datum		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
-		Datum		args[3];
+		Datum		args[4];
 		uint64		n;
 
 		CHECK_FOR_INTERRUPTS();
@@ -646,7 +730,8 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		args[0] = app_name;
 		args[1] = id;
 		args[2] = stream;
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 3, recount_types),
+		args[3] = Int64GetDatum(limit);
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 4, recount_types),
 							  args, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "recounting session events failed: %s", SPI_result_code_string(rc));

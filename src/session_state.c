@@ -363,6 +363,7 @@ delete_shared(bool user, Datum *args)
 	Datum		d;
 	bool		isnull;
 
+	SPI_connect();
 	if (user)
 		plan = agentstore_soft_delete ?
 			session_plan(PLAN_USER_DELETE, user_soft, 3, types) :
@@ -371,7 +372,6 @@ delete_shared(bool user, Datum *args)
 		plan = agentstore_soft_delete ?
 			session_plan(PLAN_APP_DELETE, app_soft, 2, types) :
 			session_plan(PLAN_APP_DELETE_HARD, app_hard, 2, types);
-	SPI_connect();
 	d = run_single(plan, args, NULL, false, &isnull);
 	SPI_finish();
 	return !isnull && DatumGetBool(d);

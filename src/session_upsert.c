@@ -128,8 +128,9 @@ wrong_type(ElementRow *row, int f, const char *got)
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("field \"%s\" must be %s or null", session_field_names[f], want),
-			 errdetail("%s has a %s \"%s\".",
+			 errdetail("%s has %s %s \"%s\".",
 					   session_bulk_where(SOURCE_ARRAY, row->element, true),
+					   (got[0] == 'a' || got[0] == 'o') ? "an" : "a",
 					   got, session_field_names[f])));
 }
 
@@ -740,7 +741,7 @@ agentstore_session_import_row(PG_FUNCTION_ARGS)
 	import_rows++;
 	preserve = !nulls[SF_NFIELDS] && DatumGetBool(values[SF_NFIELDS]);
 	session_bulk_check_row(values, nulls, import_rows, SOURCE_IMPORT);
-	session_bulk_add(import_bulk, values, nulls, preserve, import_rows);
+	session_bulk_add_tuple(import_bulk, tuple, desc, preserve, import_rows);
 	return PointerGetDatum(tuple);
 }
 

@@ -257,6 +257,18 @@ delta_push(int *n, int *cap, Datum **keys, Datum **values, bool **nulls,
 	(*n)++;
 }
 
+/* Check the key an "app:" or "user:" state key routes to (1..255 characters). */
+static void
+check_routed_key(const char *what, const char *key, int len, int prefix)
+{
+	if (len == prefix)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what),
+				 errdetail("State key \"%.*s\" has nothing after its prefix.", len, key)));
+	session_check_key_text(what, key + prefix, len - prefix, -1);
+}
+
 /*
  * Split a state delta (a JSON object) by routing: "app:k" goes to app state
  * key k, "user:k" to user state key k, "temp:k" is dropped, every other key
@@ -297,14 +309,14 @@ session_parse_delta(Jsonb *delta, StateDelta *out)
 
 			if (len >= 4 && strncmp(key, "app:", 4) == 0)
 			{
-				session_check_key_text("app state key", key + 4, len - 4, -1);
+				check_routed_key("app state key", key, len, 4);
 				delta_push(&out->napp, &app_cap, &out->app_keys,
 						   &out->app_values, &out->app_nulls,
 						   key + 4, len - 4, &v);
 			}
 			else if (len >= 5 && strncmp(key, "user:", 5) == 0)
 			{
-				session_check_key_text("user state key", key + 5, len - 5, -1);
+				check_routed_key("user state key", key, len, 5);
 				delta_push(&out->nuser, &user_cap, &out->user_keys,
 						   &out->user_values, &out->user_nulls,
 						   key + 5, len - 5, &v);

@@ -169,6 +169,9 @@ extern SessionBulk *session_bulk_begin(MemoryContext parent,
 									   const char *source);
 extern void session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
 							 bool preserve_updated_at, int64 element);
+extern void session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple,
+								   TupleDesc desc, bool preserve_updated_at,
+								   int64 element);
 extern void session_bulk_finish(SessionBulk *bulk, int64 *inserted,
 								int64 *updated);
 extern void session_bulk_abandon(SessionBulk *bulk);

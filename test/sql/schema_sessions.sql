@@ -10,7 +10,7 @@ SELECT col_is_pk('agentstore', 'session_summaries', ARRAY['app_name', 'session_r
 SELECT indexes_are('agentstore', 'sessions', ARRAY[
     'sessions_pkey', 'sessions_active_key', 'sessions_user_recent',
     'sessions_app_recent', 'sessions_expires_at', 'sessions_deleted_at',
-    'sessions_event_count']::name[]);
+    'sessions_trim_needed']::name[]);
 SELECT indexes_are('agentstore', 'app_states', ARRAY[
     'app_states_pkey', 'app_states_active_key', 'app_states_expires_at', 'app_states_deleted_at']::name[]);
 SELECT indexes_are('agentstore', 'user_states', ARRAY[
