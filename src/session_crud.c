@@ -10,9 +10,10 @@
  * (READ COMMITTED takes one per statement) and inserts only if the key is
  * still free.  A creator holds that lock until it commits, so a waiter's
  * second read sees the new row: nobody errors, nobody gets nothing, and the
- * sequence moves only for rows really created.  Writers that do not take
- * the lock (create_session, upsert_sessions, plain INSERT) are caught by the
- * INSERT ... ON CONFLICT DO NOTHING, after which the loop reads again.
+ * sequence moves only for rows really created.  create_session takes the
+ * same lock.  Writers that do not take it (upsert_sessions, session_import,
+ * plain INSERT) are caught by the INSERT ... ON CONFLICT DO NOTHING, after
+ * which the loop reads again; that path may use up one sequence value.
  *
  * An active row whose expires_at has passed is treated as absent: creating
  * its key first retires it (as the TTL worker would) and then inserts.
@@ -202,6 +203,21 @@ session_info_datum(FunctionCallInfo fcinfo, const SessionKey *key,
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+/*
+ * Take the transaction-level lock on a session key that creators of the key
+ * (create_session, get_or_create_session) hold until they commit.
+ */
+static void
+lock_session_key(const SessionKey *key)
+{
+	const char *parts[3];
+
+	parts[0] = text_to_cstring(key->app_name);
+	parts[1] = text_to_cstring(key->user_id);
+	parts[2] = text_to_cstring(key->session_id);
+	keylock_acquire(KEYLOCK_SESSION_KEY, keylock_hash(3, parts));
+}
+
 /* The initial state argument (argno), routed; NULL counts as {}. */
 static void
 initial_state(FunctionCallInfo fcinfo, int argno, StateDelta *delta)
@@ -235,6 +251,8 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 	initial_state(fcinfo, 3, &delta);
 	ttl = session_check_ttl_arg(fcinfo, 4);
 
+	/* serialize with get_or_create_session's creators of this key */
+	lock_session_key(&key);
 	SPI_connect();
 	if (lookup_session(&key, &row))
 	{
@@ -295,12 +313,7 @@ agentstore_get_or_create_session(PG_FUNCTION_ARGS)
 			break;				/* a hit */
 		if (!locked)
 		{
-			const char *parts[3];
-
-			parts[0] = text_to_cstring(key.app_name);
-			parts[1] = text_to_cstring(key.user_id);
-			parts[2] = text_to_cstring(key.session_id);
-			keylock_acquire(KEYLOCK_SESSION_KEY, keylock_hash(3, parts));
+			lock_session_key(&key);
 			locked = true;
 			continue;			/* read again, now that creators wait for us */
 		}
