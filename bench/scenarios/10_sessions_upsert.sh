@@ -29,21 +29,9 @@ q "DROP TABLE IF EXISTS bench.sessions_eq;
    ALTER TABLE bench.sessions_eq ALTER app_name SET DEFAULT 'default';
    TRUNCATE bench.s000_copy; CHECKPOINT"
 
-# Elapsed seconds of a psql script or command, or "-" if it failed (a failed
-# run must not pass for a fast one).
-checked() {
-	local start end
-	start=$(date +%s.%N)
-	if ! psql -qAtX -v ON_ERROR_STOP=1 "$@" >/dev/null; then
-		echo "failed: psql $*" >&2
-		echo -
-		return 0
-	fi
-	end=$(date +%s.%N)
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }'
-}
-time_file() { checked -f "$1"; }
-time_sql() { checked -c "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/sessions_common.bash"
+time_file() { checked_time psql -qAtX -v ON_ERROR_STOP=1 -f "$1"; }
+time_sql() { checked_time psql -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 
 # Empty a table and let the next run start from a clean state.
 reset_table() { q "TRUNCATE $1"; q "CHECKPOINT"; }
