@@ -72,8 +72,20 @@ PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 
 static const Oid update_types[] = {
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, TEXTOID, INT8OID,
-	INT8OID
+	INT8OID, TEXTOID, JSONBOID
 };
+
+/*
+ * Steps 1 and 4 as one statement, when there is no expected version and no
+ * app or user key to write in between: one executor start-up instead of two.
+ * $10 and $11 are the event's type and data.
+ */
+#define APPEND_ONE(id_check) \
+	"WITH touched AS (" APPEND_UPDATE(id_check) ")" \
+	" INSERT INTO agentstore.events (stream, event_id, type, data)" \
+	" SELECT 'session-' OPERATOR(pg_catalog.||) touched.id::pg_catalog.text, $7, $10, $11" \
+	"   FROM touched" \
+	" RETURNING version, position"
 
 /* An event's id ("id": string or number) or NULL. */
 static text *
@@ -282,20 +294,69 @@ check_ids_absent(const char *stream, EventIdRef *ids, int nids)
 	}
 }
 
-/* A (version, position) or (first, last, first, last) result row. */
+/*
+ * A (version, position) or (first, last, first, last) result row.  The
+ * blessed descriptor is kept in fn_extra: this is the hot path.
+ */
 static Datum
 result_row(FunctionCallInfo fcinfo, int n, int64 *vals, bool *nulls)
 {
-	TupleDesc	desc;
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Datum		values[4];
 	int			i;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
+	if (desc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
 	for (i = 0; i < n; i++)
 		values[i] = Int64GetDatum(vals[i]);
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/* Steps 1 and 4 in one statement; false if no row was updated. */
+static bool
+touch_and_insert(const SessionKey *key, const StateDelta *delta,
+				 text *event_id, Jsonb *event, int64 *out)
+{
+	static const char *plain = APPEND_ONE("");
+	static const char *checked = APPEND_ONE(APPEND_ID_CHECK);
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+	bool		isnull;
+
+	args[0] = PointerGetDatum(key->app_name);
+	args[1] = PointerGetDatum(key->user_id);
+	args[2] = PointerGetDatum(key->session_id);
+	args[3] = JsonbPGetDatum(delta->session_set);
+	args[4] = PointerGetDatum(delta->session_remove);
+	args[5] = session_default_ttl(TTL_SESSION);
+	args[6] = PointerGetDatum(event_id);
+	if (event_id == NULL)
+		nulls[6] = 'n';
+	args[7] = Int64GetDatum(1);
+	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
+	args[9] = PointerGetDatum(event_type_of(event));
+	args[10] = JsonbPGetDatum(event);
+	rc = SPI_execute_plan(event_id != NULL ?
+						  session_plan(PLAN_APPEND_ONE_ID, checked, 11, update_types) :
+						  session_plan(PLAN_APPEND_ONE, plain, 11, update_types),
+						  args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "appending the event failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
 }
 
 /*
@@ -333,6 +394,14 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 	event_id = event_id_of(event);
 
 	SPI_connect();
+	if (!has_expected && delta.napp == 0 && delta.nuser == 0)
+	{
+		/* the common case: one statement */
+		if (!touch_and_insert(&key, &delta, event_id, event, out))
+			duplicate_or_missing(&key, event_id, &out[0], &out[1]);
+		SPI_finish();
+		PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
+	}
 	id = touch_session(&key, &delta, event_id, 1);
 	if (id < 0)
 	{

@@ -12,7 +12,8 @@
 # The state delta has a session key, a temp: key (written 'temp:' || 'x': pgbench
 # would take :x inside a literal for a variable) and (for agentstore and the
 # PL/pgSQL function) nothing routed to app or user state, like trpc's.
-secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (15 * s < 3) ? 3 : 15 * s }')
+source "$(dirname "${BASH_SOURCE[0]}")/sessions_common.bash"
+secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (5 * s < 2) ? 2 : 5 * s }')
 tmp=$(bench_tmp)
 nsessions=200
 
@@ -111,12 +112,14 @@ SELECT version FROM agentstore.append_event('bench-append', 'u' || :u, 's' || :s
 	jsonb_build_object('turn', (:n)::int, 'last_author', 'model', 'temp:' || 'scratch', 1));
 SQL
 
-run() { q "CHECKPOINT" >/dev/null; pgbench_tps -n -M prepared -c 8 -j 8 -T "$secs" -f "$1"; }
-tps_trpc=$(run "$tmp/trpc.sql")
-fails_trpc=$(pgbench_failures)
-tps_plpgsql=$(run "$tmp/plpgsql.sql")
-tps_as=$(run "$tmp/agentstore.sql")
-fails_as=$(pgbench_failures)
+count_failures() { FAILS[$1]=$(( ${FAILS[$1]:-0} + $(pgbench_failures) )); }
+declare -A FAILS
+AFTER_RUN=count_failures
+q "CHECKPOINT" >/dev/null
+alternate 3 "$secs" tps_trpc="$tmp/trpc.sql" tps_plpgsql="$tmp/plpgsql.sql" tps_as="$tmp/agentstore.sql" \
+	-- -n -M prepared -c 8 -j 8
+fails_trpc=${FAILS[tps_trpc]}
+fails_as=${FAILS[tps_as]}
 
 # every session stream must be exactly 1..n
 gaps=$(q "SELECT count(*) FROM (SELECT stream, max(version) = count(*) AND min(version) = 1 AS ok
