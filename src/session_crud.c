@@ -54,33 +54,19 @@ typedef struct SessionRow
 
 static const Oid key_types[] = {TEXTOID, TEXTOID, TEXTOID};
 
-/* Copy column 'col' of the current SPI result row out of SPI memory. */
-static Datum
-spi_get(int col, bool *isnull)
-{
-	HeapTuple	tup = SPI_tuptable->vals[0];
-	TupleDesc	desc = SPI_tuptable->tupdesc;
-	Datum		d = SPI_getbinval(tup, desc, col, isnull);
-
-	if (*isnull)
-		return (Datum) 0;
-	return SPI_datumTransfer(d, TupleDescAttr(desc, col - 1)->attbyval,
-							 TupleDescAttr(desc, col - 1)->attlen);
-}
-
 /* Fill a SessionRow from the first SPI result row (id, state, created_at, updated_at, expires_at[, expired]). */
 static void
 fetch_row(SessionRow *row, bool has_expired)
 {
 	bool		isnull;
 
-	row->id = DatumGetInt64(spi_get(1, &isnull));
-	row->state = spi_get(2, &isnull);
-	row->created_at = spi_get(3, &isnull);
-	row->updated_at = spi_get(4, &isnull);
-	row->expires_at = spi_get(5, &isnull);
+	row->id = DatumGetInt64(session_spi_value(1, &isnull));
+	row->state = session_spi_value(2, &isnull);
+	row->created_at = session_spi_value(3, &isnull);
+	row->updated_at = session_spi_value(4, &isnull);
+	row->expires_at = session_spi_value(5, &isnull);
 	row->expires_null = isnull;
-	row->expired = has_expired ? DatumGetBool(spi_get(6, &isnull)) : false;
+	row->expired = has_expired ? DatumGetBool(session_spi_value(6, &isnull)) : false;
 }
 
 /* Look the active row of a key up with a fresh statement snapshot. */
@@ -96,9 +82,7 @@ lookup_session(const SessionKey *key, SessionRow *row)
 	Datum		args[3];
 	int			rc;
 
-	args[0] = PointerGetDatum(key->app_name);
-	args[1] = PointerGetDatum(key->user_id);
-	args[2] = PointerGetDatum(key->session_id);
+	session_key_args(args, key);
 	rc = SPI_execute_plan(session_plan(PLAN_LOOKUP, sql, 3, key_types),
 						  args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
@@ -160,9 +144,7 @@ insert_session(const SessionKey *key, Jsonb *state, Interval *ttl,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
-	args[0] = PointerGetDatum(key->app_name);
-	args[1] = PointerGetDatum(key->user_id);
-	args[2] = PointerGetDatum(key->session_id);
+	session_key_args(args, key);
 	args[3] = JsonbPGetDatum(state);
 	args[4] = PointerGetDatum(ttl);
 	if (ttl == NULL)
@@ -402,25 +384,12 @@ agentstore_get_session(PG_FUNCTION_ARGS)
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int32		n;
-	int			rc;
-	bool		isnull = true;
-	Datum		result = (Datum) 0;
+	bool		isnull;
+	Datum		result;
 
 	session_get_key(fcinfo, &key);
-	if (PG_ARGISNULL(3))
-		n = agentstore_session_event_limit;
-	else
-	{
-		n = PG_GETARG_INT32(3);
-		if (n < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("num_recent_events must not be negative"),
-					 errdetail("num_recent_events is %d.", n)));
-	}
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	n = session_window_arg(fcinfo, 3);
+	session_key_args(args, &key);
 	args[3] = Int32GetDatum(n);
 	if (PG_ARGISNULL(4))
 	{
@@ -431,12 +400,8 @@ agentstore_get_session(PG_FUNCTION_ARGS)
 		args[4] = PG_GETARG_DATUM(4);
 
 	SPI_connect();
-	rc = SPI_execute_plan(session_plan(PLAN_GET_SESSION, sql, 5, types),
-						  args, nulls, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "get_session failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-		result = spi_get(1, &isnull);
+	result = session_run_single(session_plan(PLAN_GET_SESSION, sql, 5, types),
+								args, nulls, true, &isnull);
 	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();
@@ -473,9 +438,7 @@ agentstore_delete_session(PG_FUNCTION_ARGS)
 
 	session_get_key(fcinfo, &key);
 	is_hard = PG_ARGISNULL(3) ? !agentstore_soft_delete : PG_GETARG_BOOL(3);
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	session_key_args(args, &key);
 
 	SPI_connect();
 	rc = SPI_execute_plan(is_hard ?
@@ -487,9 +450,9 @@ agentstore_delete_session(PG_FUNCTION_ARGS)
 	if (SPI_processed > 0)
 	{
 		bool		isnull;
-		int64		id = DatumGetInt64(spi_get(1, &isnull));
+		int64		id = DatumGetInt64(session_spi_value(1, &isnull));
 
-		deleted = DatumGetBool(spi_get(2, &isnull));
+		deleted = DatumGetBool(session_spi_value(2, &isnull));
 		session_remove_rows(key.app_name, id, is_hard);
 	}
 	SPI_finish();

@@ -153,9 +153,7 @@ touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
 	int			rc;
 	bool		isnull;
 
-	args[0] = PointerGetDatum(key->app_name);
-	args[1] = PointerGetDatum(key->user_id);
-	args[2] = PointerGetDatum(key->session_id);
+	session_key_args(args, key);
 	args[3] = JsonbPGetDatum(delta->session_set);
 	args[4] = PointerGetDatum(delta->session_remove);
 	args[5] = session_default_ttl(TTL_SESSION);
@@ -321,6 +319,25 @@ result_row(FunctionCallInfo fcinfo, int n, int64 *vals, bool *nulls)
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+/*
+ * Run an INSERT ... RETURNING version, position; false if it inserted
+ * nothing, else the pair in out[0], out[1].
+ */
+static bool
+insert_returning(SPIPlanPtr plan, Datum *args, const char *nulls, int64 *out)
+{
+	int			rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	bool		isnull;
+
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "appending an event failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
+}
+
 /* Steps 1 and 4 in one statement; false if no row was updated. */
 static bool
 touch_and_insert(const SessionKey *key, const StateDelta *delta,
@@ -330,12 +347,8 @@ touch_and_insert(const SessionKey *key, const StateDelta *delta,
 	static const char *checked = APPEND_ONE(APPEND_ID_CHECK);
 	Datum		args[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
-	bool		isnull;
 
-	args[0] = PointerGetDatum(key->app_name);
-	args[1] = PointerGetDatum(key->user_id);
-	args[2] = PointerGetDatum(key->session_id);
+	session_key_args(args, key);
 	args[3] = JsonbPGetDatum(delta->session_set);
 	args[4] = PointerGetDatum(delta->session_remove);
 	args[5] = session_default_ttl(TTL_SESSION);
@@ -346,17 +359,10 @@ touch_and_insert(const SessionKey *key, const StateDelta *delta,
 	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
 	args[9] = PointerGetDatum(event_type_of(event));
 	args[10] = JsonbPGetDatum(event);
-	rc = SPI_execute_plan(event_id != NULL ?
-						  session_plan(PLAN_APPEND_ONE_ID, checked, 11, update_types) :
-						  session_plan(PLAN_APPEND_ONE, plain, 11, update_types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "appending the event failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return false;
-	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	return true;
+	return insert_returning(event_id != NULL ?
+							session_plan(PLAN_APPEND_ONE_ID, checked, 11, update_types) :
+							session_plan(PLAN_APPEND_ONE, plain, 11, update_types),
+							args, nulls, out);
 }
 
 /*
@@ -383,8 +389,6 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 	char	   *stream;
 	Datum		args[4];
 	char		argnulls[4] = {' ', ' ', ' ', ' '};
-	int			rc;
-	bool		isnull;
 
 	session_get_key(fcinfo, &key);
 	event = event_arg(fcinfo, 3);
@@ -420,12 +424,9 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 		argnulls[1] = 'n';
 	args[2] = PointerGetDatum(event_type_of(event));
 	args[3] = JsonbPGetDatum(event);
-	rc = SPI_execute_plan(session_plan(PLAN_APPEND_INSERT, insert, 4, insert_types),
-						  args, argnulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "appending the event failed: %s", SPI_result_code_string(rc));
-	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (!insert_returning(session_plan(PLAN_APPEND_INSERT, insert, 4, insert_types),
+						  args, argnulls, out))
+		elog(ERROR, "the event was not inserted");
 	SPI_finish();
 	PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
 }
@@ -606,9 +607,7 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 	event_id = event_id_of(event);
 
 	SPI_connect();
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	session_key_args(args, &key);
 	args[3] = session_default_ttl(TTL_SESSION);
 	rc = SPI_execute_plan(session_plan(PLAN_TRACK_TOUCH, touch, 4, touch_types),
 						  args, NULL, false, 0);
@@ -628,12 +627,9 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 	if (ttl == NULL)
 		nulls[4] = 'n';
 	args[5] = session_default_ttl(TTL_TRACK_EVENT);
-	rc = SPI_execute_plan(session_plan(PLAN_TRACK_INSERT, insert, 6, insert_types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "appending the track event failed: %s", SPI_result_code_string(rc));
-	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (!insert_returning(session_plan(PLAN_TRACK_INSERT, insert, 6, insert_types),
+						  args, nulls, out))
+		elog(ERROR, "the track event was not inserted");
 	SPI_finish();
 	PG_RETURN_DATUM(result_row(fcinfo, 2, out, outnulls));
 }
@@ -667,42 +663,22 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 	SessionKey	key;
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int32		n = agentstore_session_event_limit;
-	int			rc;
-	bool		isnull = true;
-	Datum		result = (Datum) 0;
+	int32		n;
+	bool		isnull;
+	Datum		result;
 
 	session_get_key(fcinfo, &key);
 	args[3] = PointerGetDatum(session_check_key_arg(fcinfo, 3, "track"));
-	if (!PG_ARGISNULL(4))
-	{
-		n = PG_GETARG_INT32(4);
-		if (n < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("num_recent_events must not be negative"),
-					 errdetail("num_recent_events is %d.", n)));
-	}
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	n = session_window_arg(fcinfo, 4);
+	session_key_args(args, &key);
 	args[4] = Int32GetDatum(n);
 	args[5] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
 	if (PG_ARGISNULL(5))
 		nulls[5] = 'n';
 
 	SPI_connect();
-	rc = SPI_execute_plan(session_plan(PLAN_TRACK_READ, sql, 6, types),
-						  args, nulls, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "get_track_events failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			result = SPI_datumTransfer(d, false, -1);
-	}
+	result = session_run_single(session_plan(PLAN_TRACK_READ, sql, 6, types),
+								args, nulls, true, &isnull);
 	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();

@@ -38,29 +38,6 @@ PG_FUNCTION_INFO_V1(agentstore_delete_user_state);
 PG_FUNCTION_INFO_V1(agentstore_put_session_summary);
 PG_FUNCTION_INFO_V1(agentstore_get_session_summary);
 
-/* Run a plan expected to return at most one value; copy it out of SPI. */
-static Datum
-run_single(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only,
-		   bool *isnull)
-{
-	int			rc;
-	Datum		d;
-	TupleDesc	desc;
-
-	rc = SPI_execute_plan(plan, args, nulls, read_only, 1);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	*isnull = true;
-	if (SPI_processed == 0 || SPI_tuptable == NULL)
-		return (Datum) 0;
-	desc = SPI_tuptable->tupdesc;
-	d = SPI_getbinval(SPI_tuptable->vals[0], desc, 1, isnull);
-	if (*isnull)
-		return (Datum) 0;
-	return SPI_datumTransfer(d, TupleDescAttr(desc, 0)->attbyval,
-							 TupleDescAttr(desc, 0)->attlen);
-}
-
 /*
  * agentstore.update_session_state(app_name, user_id, session_id, delta):
  * apply a routed state delta to an active session, bump updated_at and
@@ -89,15 +66,13 @@ agentstore_update_session_state(PG_FUNCTION_ARGS)
 	session_get_key(fcinfo, &key);
 	session_parse_delta(session_check_object_arg(fcinfo, 3, "delta", false),
 						&delta);
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	session_key_args(args, &key);
 	args[3] = JsonbPGetDatum(delta.session_set);
 	args[4] = PointerGetDatum(delta.session_remove);
 	args[5] = session_default_ttl(TTL_SESSION);
 
 	SPI_connect();
-	result = run_single(session_plan(PLAN_UPDATE_STATE, sql, 6, types),
+	result = session_run_single(session_plan(PLAN_UPDATE_STATE, sql, 6, types),
 						args, NULL, false, &isnull);
 	if (isnull)
 		session_report_missing(&key);
@@ -258,7 +233,7 @@ read_shared(FunctionCallInfo fcinfo, int slot, const char *sql, int nargs,
 	bool		isnull;
 
 	SPI_connect();
-	result = run_single(session_plan(slot, sql, nargs, types), args, NULL,
+	result = session_run_single(session_plan(slot, sql, nargs, types), args, NULL,
 						true, &isnull);
 	SPI_finish();
 	if (isnull)
@@ -372,7 +347,7 @@ delete_shared(bool user, Datum *args)
 		plan = agentstore_soft_delete ?
 			session_plan(PLAN_APP_DELETE, app_soft, 2, types) :
 			session_plan(PLAN_APP_DELETE_HARD, app_hard, 2, types);
-	d = run_single(plan, args, NULL, false, &isnull);
+	d = session_run_single(plan, args, NULL, false, &isnull);
 	SPI_finish();
 	return !isnull && DatumGetBool(d);
 }
@@ -448,12 +423,10 @@ agentstore_put_session_summary(PG_FUNCTION_ARGS)
 	session_check_not_null(fcinfo, 3, "summary");
 	filter_key = filter_key_arg(fcinfo, 4);
 
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	session_key_args(args, &key);
 	args[3] = session_default_ttl(TTL_SESSION);
 	SPI_connect();
-	id = run_single(session_plan(PLAN_SUMMARY_FIND, find, 4, find_types),
+	id = session_run_single(session_plan(PLAN_SUMMARY_FIND, find, 4, find_types),
 					args, NULL, false, &isnull);
 	if (isnull)
 		session_report_missing(&key);
@@ -495,12 +468,10 @@ agentstore_get_session_summary(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	session_get_key(fcinfo, &key);
-	args[0] = PointerGetDatum(key.app_name);
-	args[1] = PointerGetDatum(key.user_id);
-	args[2] = PointerGetDatum(key.session_id);
+	session_key_args(args, &key);
 	args[3] = PointerGetDatum(filter_key_arg(fcinfo, 3));
 	SPI_connect();
-	result = run_single(session_plan(PLAN_SUMMARY_GET, sql, 4, types),
+	result = session_run_single(session_plan(PLAN_SUMMARY_GET, sql, 4, types),
 						args, NULL, true, &isnull);
 	SPI_finish();
 	if (isnull)

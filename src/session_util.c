@@ -74,6 +74,15 @@ session_check_not_null(FunctionCallInfo fcinfo, int argno, const char *what)
 				 errmsg("%s must not be NULL", what)));
 }
 
+/* Put a session key into args[0..2], as most statements take it. */
+void
+session_key_args(Datum *args, const SessionKey *key)
+{
+	args[0] = PointerGetDatum(key->app_name);
+	args[1] = PointerGetDatum(key->user_id);
+	args[2] = PointerGetDatum(key->session_id);
+}
+
 /* Fetch and check a key argument (app_name, user_id, key, track...). */
 text *
 session_check_key_arg(FunctionCallInfo fcinfo, int argno, const char *what)
@@ -220,6 +229,60 @@ session_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 		elog(ERROR, "SPI_keepplan failed");
 	plans[slot] = plan;
 	return plan;
+}
+
+/*
+ * Column col (from 1) of row 0 of the last SPI result, copied out of SPI
+ * memory into the caller's context; (Datum) 0 and *isnull if NULL.
+ */
+Datum
+session_spi_value(int col, bool *isnull)
+{
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, col, isnull);
+
+	if (*isnull)
+		return (Datum) 0;
+	return SPI_datumTransfer(d, TupleDescAttr(desc, col - 1)->attbyval,
+							 TupleDescAttr(desc, col - 1)->attlen);
+}
+
+/*
+ * Run a plan that yields at most one row and return its first column (see
+ * session_spi_value); *isnull when there is no row or the value is NULL.
+ */
+Datum
+session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
+				   bool read_only, bool *isnull)
+{
+	int			rc = SPI_execute_plan(plan, args, nulls, read_only, 1);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	*isnull = true;
+	if (SPI_processed == 0 || SPI_tuptable == NULL)
+		return (Datum) 0;
+	return session_spi_value(1, isnull);
+}
+
+/*
+ * The num_recent_events argument of the event reads: NULL means
+ * agentstore.session_event_limit; negative is an error.
+ */
+int32
+session_window_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		n;
+
+	if (PG_ARGISNULL(argno))
+		return agentstore_session_event_limit;
+	n = PG_GETARG_INT32(argno);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_recent_events must not be negative"),
+				 errdetail("num_recent_events is %d.", n)));
+	return n;
 }
 
 /* Append one routed app/user entry to growing arrays. */

@@ -60,6 +60,7 @@ extern text *session_check_key_arg(FunctionCallInfo fcinfo, int argno,
 extern void session_check_key_text(const char *what, const char *value,
 								   int len, int element);
 extern void session_get_key(FunctionCallInfo fcinfo, SessionKey *key);
+extern void session_key_args(Datum *args, const SessionKey *key);
 extern Jsonb *session_check_object_arg(FunctionCallInfo fcinfo, int argno,
 									   const char *what, bool null_ok);
 extern Interval *session_check_ttl_arg(FunctionCallInfo fcinfo, int argno);
@@ -76,6 +77,12 @@ extern void session_report_missing(const SessionKey *key);
 extern void session_parse_delta(Jsonb *delta, StateDelta *out);
 extern void session_apply_shared_state(text *app_name, text *user_id,
 									   const StateDelta *delta);
+
+/* session_util.c: SPI results and event windows */
+extern Datum session_spi_value(int col, bool *isnull);
+extern Datum session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
+								bool read_only, bool *isnull);
+extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
 
 /* session_util.c: cached plans */
 extern SPIPlanPtr session_plan(int slot, const char *sql, int nargs,
