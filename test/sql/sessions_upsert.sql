@@ -90,6 +90,26 @@ UPDATE agentstore.sessions SET ttl = '5 minutes' WHERE app_name = 'su-app' AND s
 SELECT * FROM agentstore.upsert_sessions('[{"session_id": "ttl", "user_id": "u1"}]'::jsonb, false, 'su-app');
 SELECT pg_temp.ttl_left(expires_at) AS own_ttl FROM agentstore.sessions WHERE app_name = 'su-app' AND session_id = 'ttl';
 
+-- the json walker and the jsonb path agree on awkward input: escapes, unicode,
+-- braces inside strings, nested unknown fields, numbers, a repeated field
+CREATE TEMP TABLE awkward (doc text);
+INSERT INTO awkward VALUES ('[{"session_id": "a\"b\u00e9\n", "user_id": "u", "extra": {"deep": [{"x": "}]"}, 1e3]},
+  "name": "ñ\t", "metadata": {"k": [1.5e2, -0, true, null, "s\\"], "e": {}}, "state": {"z": {"y": []}},
+  "runs": "text run", "summary": 12.50, "agent_data": null, "created_at": "2026-01-01T00:00:00+02:00",
+  "updated_at": 1.7e9, "name": "the later name"}, {"session_id": "b", "user_id": "u", "metadata": [], "state": {}}]');
+SELECT * FROM agentstore.upsert_sessions((SELECT doc::json FROM awkward), true, 'su-json');
+SELECT * FROM agentstore.upsert_sessions((SELECT doc::jsonb FROM awkward), true, 'su-jsonb');
+SELECT count(*) AS rows_that_differ FROM (
+	SELECT session_id, user_id, name, metadata, state, runs, summary, agent_data,
+	       CASE WHEN session_id = 'b' THEN NULL ELSE created_at END, CASE WHEN session_id = 'b' THEN NULL ELSE updated_at END
+	  FROM agentstore.sessions WHERE app_name = 'su-json'
+	EXCEPT
+	SELECT session_id, user_id, name, metadata, state, runs, summary, agent_data,
+	       CASE WHEN session_id = 'b' THEN NULL ELSE created_at END, CASE WHEN session_id = 'b' THEN NULL ELSE updated_at END
+	  FROM agentstore.sessions WHERE app_name = 'su-jsonb') x;
+SELECT session_id, name, metadata, state, runs, summary, created_at, updated_at
+  FROM agentstore.sessions WHERE app_name = 'su-json' AND session_id <> 'b';
+
 -- an empty array is a no-op
 SELECT * FROM agentstore.upsert_sessions('[]'::jsonb);
 SELECT * FROM agentstore.upsert_sessions('  [ ]  '::json);
