@@ -822,6 +822,9 @@ bulk_flush(SessionBulk *bulk)
 	fs.rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(fs.estate, fs.rri, 1);
 	CheckValidResultRel(fs.rri, CMD_INSERT);
+	/* updates and take-backs bypass the executor's checks: do them here */
+	CheckCmdReplicaIdentity(fs.rel, CMD_UPDATE);
+	CheckCmdReplicaIdentity(fs.rel, CMD_DELETE);
 	ExecOpenIndices(fs.rri, false);
 	fs.lock_first = fs.rri->ri_TrigDesc != NULL &&
 		fs.rri->ri_TrigDesc->trig_update_before_row;
