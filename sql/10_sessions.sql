@@ -52,13 +52,18 @@ COMMENT ON TABLE agentstore.sessions IS 'one row per session incarnation; the ac
 CREATE UNIQUE INDEX sessions_active_key
     ON agentstore.sessions (app_name, user_id, session_id)
     WHERE deleted_at IS NULL;
--- Keyset pagination of list_sessions, newest-updated first, per user and per app.
+-- Keyset pagination of list_sessions, newest-updated first, per user and per
+-- app.  Each has a predicate that only its own listing query states (both
+-- columns are NOT NULL anyway, and predicate proofs do not use NOT NULL
+-- constraints): without it, a plan made before the table's first ANALYZE
+-- takes these indexes for exact key lookups and reads every session of the
+-- app for each one.
 CREATE INDEX sessions_user_recent
     ON agentstore.sessions (app_name, user_id, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL;
+    WHERE deleted_at IS NULL AND updated_at IS NOT NULL;
 CREATE INDEX sessions_app_recent
     ON agentstore.sessions (app_name, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL;
+    WHERE deleted_at IS NULL AND created_at IS NOT NULL;
 -- The TTL worker finds expired sessions and purgeable rows through these.
 CREATE INDEX sessions_expires_at
     ON agentstore.sessions (expires_at)

@@ -77,3 +77,33 @@ SELECT agentstore.list_sessions(NULL);
 SELECT agentstore.list_sessions('');
 SELECT agentstore.list_sessions('sl-app', '');
 SELECT agentstore.list_sessions('sl-app', repeat('u', 256));
+
+-- Plans made before a table's first ANALYZE (a new deployment, a bulk load
+-- not yet analyzed) still use the key index for exact lookups and each
+-- listing's own index: the listing indexes carry a predicate only their
+-- listing states.
+SELECT current_database() AS origdb \gset
+CREATE DATABASE sessions_plans;
+\c sessions_plans
+SET client_min_messages = warning;
+CREATE EXTENSION agentstore;
+INSERT INTO agentstore.sessions (app_name, user_id, session_id)
+SELECT 'a', 'u', 's' || g FROM generate_series(1, 1000) g;
+SELECT reltuples < 0 AS never_analyzed FROM pg_class WHERE oid = 'agentstore.sessions'::regclass;
+SET plan_cache_mode = force_generic_plan;
+PREPARE lookup(text, text, text) AS
+SELECT id FROM agentstore.sessions
+ WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND deleted_at IS NULL;
+EXPLAIN (COSTS OFF) EXECUTE lookup('a', 'u', 's1');
+PREPARE user_page(text, text) AS
+SELECT id FROM agentstore.sessions s
+ WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.user_id = $2 AND s.updated_at IS NOT NULL
+ ORDER BY s.updated_at DESC, s.id DESC LIMIT 21;
+EXPLAIN (COSTS OFF) EXECUTE user_page('a', 'u');
+PREPARE app_page(text) AS
+SELECT id FROM agentstore.sessions s
+ WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.created_at IS NOT NULL
+ ORDER BY s.updated_at DESC, s.id DESC LIMIT 21;
+EXPLAIN (COSTS OFF) EXECUTE app_page('a');
+\c :origdb
+DROP DATABASE sessions_plans;
