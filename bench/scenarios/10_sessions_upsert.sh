@@ -61,7 +61,12 @@ SQL
 seed000_upsert_script "$csv" bench.s000 "(session_id)" >"$tmp/seed000_upsert.sql"
 seed000_upsert_script "$csv" bench.sessions_eq \
 	"(app_name, user_id, session_id) WHERE deleted_at IS NULL" >"$tmp/seed000_upsert_eq.sql"
-echo "\\copy agentstore.session_import ($cols) FROM '$csv' WITH (FORMAT csv)" >"$tmp/bulk.sql"
+# the counts are per connection: read them in the COPY's own session
+cat >"$tmp/bulk.sql" <<SQL
+\\copy agentstore.session_import ($cols) FROM '$csv' WITH (FORMAT csv)
+\\o $tmp/bulk.counts
+SELECT inserted || '/' || updated FROM agentstore.session_import_result();
+SQL
 
 # New rows.
 t_copy=$(time_sql "\\copy bench.s000_copy FROM '$csv' WITH (FORMAT csv)")
@@ -73,6 +78,7 @@ q "CHECKPOINT"
 t_seed_eq_new=$(time_file "$tmp/seed000_upsert_eq.sql")
 reset_agentstore
 t_bulk_new=$(time_file "$tmp/bulk.sql")
+[ "$(cat "$tmp/bulk.counts")" = "$n/0" ] || echo "bulk path counted $(cat "$tmp/bulk.counts"), expected $n/0" >&2
 q "CHECKPOINT"
 
 # Existing rows (every key present).
@@ -81,8 +87,7 @@ q "CHECKPOINT"
 t_seed_eq_existing=$(time_file "$tmp/seed000_upsert_eq.sql")
 q "CHECKPOINT"
 t_bulk_existing=$(time_file "$tmp/bulk.sql")
-counts=$(q "SELECT inserted || '/' || updated FROM agentstore.session_import_result()")
-[ "$counts" = "0/$n" ] || echo "bulk path counted $counts, expected 0/$n" >&2
+[ "$(cat "$tmp/bulk.counts")" = "0/$n" ] || echo "bulk path counted $(cat "$tmp/bulk.counts"), expected 0/$n" >&2
 
 report "upsert 100k sessions, new" "plain COPY into agentstore's table" "$t_copy_eq" "$t_bulk_new" s lower
 report "upsert 100k sessions, new" "plain COPY into seed 000's table" "$t_copy" "$t_bulk_new" s lower

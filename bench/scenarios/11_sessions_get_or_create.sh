@@ -90,6 +90,7 @@ run_case "one hot key" "$tmp/cte_hot.sql" "$tmp/as_hot.sql"
 run_case "1,000 keys" "$tmp/cte_1000.sql" "$tmp/as_1000.sql"
 # every key exists now: a hit must write nothing at all
 q "SELECT count(*) FROM (SELECT agentstore.get_or_create_session('bench-goc', 'u', 's' || g) FROM generate_series(1, 1000) g) x;
-   INSERT INTO bench.s003 (app_name, user_id, session_id) SELECT 'bench', 'u', 's' || g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING;
-   VACUUM bench.s003; VACUUM agentstore.sessions" >/dev/null
+   INSERT INTO bench.s003 (app_name, user_id, session_id) SELECT 'bench', 'u', 's' || g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING" >/dev/null
+q "VACUUM bench.s003"
+q "VACUUM agentstore.sessions"
 run_case "1,000 keys, hits only" "$tmp/cte_1000.sql" "$tmp/as_1000.sql"
