@@ -210,10 +210,12 @@ bulk_error_callback(void *arg)
 
 /*
  * Start a writer.  Its memory lives in a child of 'parent'; 'source' names
- * the input in messages ("sessions array", "session_import rows").
+ * the input in messages ("sessions array", "session_import").  'rows_hint'
+ * is how many rows will come, if known (else -1): a small batch then gets
+ * small buffers instead of a whole chunk's.
  */
 SessionBulk *
-session_bulk_begin(MemoryContext parent, const char *source)
+session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "agentstore session bulk",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -226,15 +228,17 @@ session_bulk_begin(MemoryContext parent, const char *source)
 	AclResult	aclresult;
 
 	bulk->cxt = cxt;
+	bulk->capacity = agentstore_batch_size;
+	if (rows_hint >= 0 && rows_hint < bulk->capacity)
+		bulk->capacity = Max((int) rows_hint, 1);
 	/* a keeper block that holds a typical chunk: resets free nothing */
 	bulk->chunk_cxt = AllocSetContextCreate(cxt, "agentstore session chunk",
 											0,
-											Min(Max((Size) agentstore_batch_size * 2048,
-													(Size) 64 * 1024),
+											Min(Max((Size) bulk->capacity * 2048,
+													(Size) 8 * 1024),
 												(Size) 8 * 1024 * 1024),
 											ALLOCSET_DEFAULT_MAXSIZE);
 	bulk->source = pstrdup(source);
-	bulk->capacity = agentstore_batch_size;
 	bulk->rows = palloc(sizeof(BulkRow) * bulk->capacity);
 	for (hsize = 16; hsize < bulk->capacity * 2; hsize <<= 1)
 		;

@@ -318,7 +318,8 @@ agentstore_upsert_sessions_jsonb(PG_FUNCTION_ARGS)
 		not_an_array("object");
 	upsert_args(fcinfo, &preserve, &default_app);
 
-	bulk = session_bulk_begin(CurrentMemoryContext, SOURCE_ARRAY);
+	bulk = session_bulk_begin(CurrentMemoryContext, SOURCE_ARRAY,
+							  JB_ROOT_COUNT(doc));
 	elem_cxt = AllocSetContextCreate(CurrentMemoryContext, "upsert_sessions element",
 									 ALLOCSET_DEFAULT_SIZES);
 	row.field = -1;
@@ -631,7 +632,9 @@ agentstore_upsert_sessions_json(PG_FUNCTION_ARGS)
 		not_an_array(p == end ? "value" : *p == '{' ? "object" :
 					 *p == '"' ? "string" : "scalar");
 
-	w.bulk = session_bulk_begin(CurrentMemoryContext, SOURCE_ARRAY);
+	/* an element takes some 40 bytes at least: {"session_id":"x","user_id":"y"} */
+	w.bulk = session_bulk_begin(CurrentMemoryContext, SOURCE_ARRAY,
+								VARSIZE_ANY_EXHDR(doc) / 40 + 1);
 	w.walk_cxt = CurrentMemoryContext;
 	w.elem_cxt = AllocSetContextCreate(CurrentMemoryContext, "upsert_sessions element",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -733,7 +736,7 @@ agentstore_session_import_row(PG_FUNCTION_ARGS)
 			RegisterSubXactCallback(import_subxact_callback, NULL);
 			import_callbacks = true;
 		}
-		import_bulk = session_bulk_begin(CurTransactionContext, SOURCE_IMPORT);
+		import_bulk = session_bulk_begin(CurTransactionContext, SOURCE_IMPORT, -1);
 		import_subid = GetCurrentSubTransactionId();
 		import_rows = 0;
 	}

@@ -175,7 +175,7 @@ typedef enum SessionField
 extern const char *const session_field_names[SF_NFIELDS];
 
 extern SessionBulk *session_bulk_begin(MemoryContext parent,
-									   const char *source);
+									   const char *source, int64 rows_hint);
 extern void session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
 							 bool preserve_updated_at, int64 element);
 extern void session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple,
