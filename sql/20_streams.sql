@@ -40,6 +40,14 @@ CREATE UNIQUE INDEX events_stream_event_id
 -- Commit-ordered global reads (read_all, read_category).
 CREATE INDEX events_commit_order
     ON agentstore.events (transaction_id, position);
+-- read_category filters the commit-order scan by category.  An index on
+-- (split_part(stream, '-', 1), transaction_id, position) makes it fast for
+-- rare categories, and its query uses one if it exists, but it is not
+-- created here: it costs every insert about 70% more (see README).
+-- read_all with a cursor given by its position alone looks the position up.
+-- BRIN: position grows with the table, and the insert path stays cheap.
+CREATE INDEX events_position
+    ON agentstore.events USING brin (position) WITH (pages_per_range = 32);
 CREATE INDEX events_expires_at
     ON agentstore.events (expires_at)
     WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
@@ -66,3 +74,108 @@ CREATE TRIGGER zz_events_version
 
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events_position_seq', '');
+
+-- Expected-version constants of the append functions.  NULL means "any";
+-- a version >= 0 is exact (0: the stream has no event yet).
+CREATE FUNCTION agentstore.no_stream()
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN -1;
+COMMENT ON FUNCTION agentstore.no_stream() IS 'expected version -1: the stream must not exist (have no event)';
+
+CREATE FUNCTION agentstore.stream_exists()
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN -2;
+COMMENT ON FUNCTION agentstore.stream_exists() IS 'expected version -2: the stream must have at least one event';
+
+-- Append an array of events to one stream (src/stream_append.c).
+CREATE FUNCTION agentstore.append_events(
+    stream text,
+    events jsonb,
+    expected_version bigint DEFAULT NULL,
+    OUT first_version bigint,
+    OUT last_version bigint,
+    OUT first_position bigint,
+    OUT last_position bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_append_events';
+COMMENT ON FUNCTION agentstore.append_events(text, jsonb, bigint) IS 'append events to a stream, with an optional expected version; idempotent by event_id';
+
+-- Append to several streams, each with its own expectation: all or nothing.
+CREATE FUNCTION agentstore.append_streams(
+    appends jsonb,
+    OUT stream text,
+    OUT first_version bigint,
+    OUT last_version bigint,
+    OUT first_position bigint,
+    OUT last_position bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+ROWS 10
+AS 'MODULE_PATHNAME', 'agentstore_append_streams';
+COMMENT ON FUNCTION agentstore.append_streams(jsonb) IS 'append to several streams atomically, each with its own expected version';
+
+-- Reads (src/stream_read.c).  They return rows of this type: the columns of
+-- agentstore.events that a reader needs.
+CREATE TYPE agentstore.event AS (
+    stream          text COLLATE "C",
+    version         bigint,
+    "position"      bigint,
+    transaction_id  xid8,
+    event_id        text,
+    type            text,
+    data            jsonb,
+    metadata        jsonb,
+    created_at      timestamptz,
+    expires_at      timestamptz
+);
+COMMENT ON TYPE agentstore.event IS 'an event as the read functions return it';
+
+-- One stream from a version on, in version order.
+CREATE FUNCTION agentstore.read_stream(
+    stream text,
+    from_version bigint DEFAULT 1,
+    max_count integer DEFAULT 1000)
+RETURNS SETOF agentstore.event
+LANGUAGE c STABLE
+ROWS 100
+AS 'MODULE_PATHNAME', 'agentstore_read_stream';
+COMMENT ON FUNCTION agentstore.read_stream(text, bigint, integer) IS 'events of one stream from a version on, in version order';
+
+-- Every stream, in commit order; the cursor is (transaction_id, position)
+-- of the last event read.
+CREATE FUNCTION agentstore.read_all(
+    after_position bigint DEFAULT 0,
+    max_count integer DEFAULT 1000,
+    after_transaction_id xid8 DEFAULT NULL)
+RETURNS SETOF agentstore.event
+LANGUAGE c STABLE
+ROWS 100
+AS 'MODULE_PATHNAME', 'agentstore_read_all';
+COMMENT ON FUNCTION agentstore.read_all(bigint, integer, xid8) IS 'events of all streams in commit order, never skipping a late commit';
+
+-- The streams of one category, in commit order, optionally partitioned by
+-- stream among the members of a consumer group.
+CREATE FUNCTION agentstore.read_category(
+    category text,
+    after_position bigint DEFAULT 0,
+    max_count integer DEFAULT 1000,
+    member integer DEFAULT NULL,
+    group_size integer DEFAULT NULL,
+    after_transaction_id xid8 DEFAULT NULL)
+RETURNS SETOF agentstore.event
+LANGUAGE c STABLE
+ROWS 100
+AS 'MODULE_PATHNAME', 'agentstore_read_category';
+COMMENT ON FUNCTION agentstore.read_category(text, bigint, integer, integer, integer, xid8) IS 'events of one category in commit order, with consumer groups';
+
+-- The current version of a stream as the caller's snapshot sees it (0: none).
+CREATE FUNCTION agentstore.stream_version(stream text)
+RETURNS bigint
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_stream_version';
+COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version of a stream, 0 if it has no event';

@@ -303,6 +303,16 @@ stream_hash(Oid relid, const char *name, int len)
 	return hash_bytes_extended((const unsigned char *) name, len, relid);
 }
 
+/*
+ * The key of a stream's lock: callers that lock several streams take them
+ * in the order of this key, so that they cannot deadlock with each other.
+ */
+uint64
+stream_lock_key(Relation rel, const char *name, int len)
+{
+	return stream_hash(RelationGetRelid(rel), name, len);
+}
+
 /* Take the stream's lock, held to the end of the (sub)transaction. */
 static void
 lock_stream(uint64 hash)

@@ -58,6 +58,9 @@ typedef struct StreamTableInfo
 
 extern const StreamTableInfo *stream_table_info(Relation rel);
 
+/* Order in which to lock several streams (see stream_versions.c). */
+extern uint64 stream_lock_key(Relation rel, const char *name, int len);
+
 /* Lock the stream (if not yet) and hand out versions first..first+count-1. */
 extern int64 stream_reserve_versions(Relation rel, const char *name, int len,
 									 int64 count);
