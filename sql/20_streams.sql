@@ -19,7 +19,7 @@ CREATE TABLE agentstore.events (
     version         bigint NOT NULL,
     position        bigint NOT NULL DEFAULT nextval('agentstore.events_position_seq'),
     transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    event_id        text,
+    event_id        text COLLATE "C",
     type            text NOT NULL DEFAULT '',
     data            jsonb NOT NULL DEFAULT '{}',
     metadata        jsonb,
@@ -28,7 +28,8 @@ CREATE TABLE agentstore.events (
     deleted_at      timestamptz,
     PRIMARY KEY (stream, version),
     CONSTRAINT events_stream_check CHECK (length(stream) > 0 AND length(stream) <= 1024),
-    CONSTRAINT events_version_check CHECK (version > 0)
+    CONSTRAINT events_version_check CHECK (version > 0),
+    CONSTRAINT events_event_id_check CHECK (length(event_id) > 0 AND length(event_id) <= 255)
 );
 ALTER SEQUENCE agentstore.events_position_seq OWNED BY agentstore.events.position;
 COMMENT ON TABLE agentstore.events IS 'every event of every stream; versions are gap-free per stream';
@@ -126,7 +127,7 @@ CREATE TYPE agentstore.event AS (
     version         bigint,
     "position"      bigint,
     transaction_id  xid8,
-    event_id        text,
+    event_id        text COLLATE "C",
     type            text,
     data            jsonb,
     metadata        jsonb,

@@ -13,7 +13,8 @@ SELECT stream, version, event_id, type, data, metadata, expires_at
 \set SHOW_CONTEXT never
 
 -- A first append numbers from 1; every key of an event is optional.
-SELECT * FROM agentstore.append_events('sapp-1', '[
+SELECT first_version, last_version, last_position - first_position AS position_span
+  FROM agentstore.append_events('sapp-1', '[
   {"type": "created", "data": {"n": 1}},
   {"type": "renamed", "data": {"n": 2}, "metadata": {"by": "me"}},
   {"event_id": "e3", "data": [1, 2, 3], "expires_at": "2100-01-01 00:00:00+00"},
@@ -99,7 +100,8 @@ INSERT INTO agentstore.events (stream, event_id) VALUES ('sapp-6', 'a');
 
 -- append_streams: several streams, each with its own expectation, all or
 -- nothing; one result row per element, in order.
-SELECT * FROM agentstore.append_streams('[
+SELECT stream, first_version, last_version, last_position - first_position AS position_span
+  FROM agentstore.append_streams('[
   {"stream": "sapp-10", "events": [{"type": "a"}, {"type": "b"}], "expected_version": -1},
   {"stream": "sapp-11", "events": [{"type": "c"}]},
   {"stream": "sapp-1", "events": [], "expected_version": 10}
