@@ -19,14 +19,6 @@
 
 #include "utils/relcache.h"
 
-/*
- * locktag_field4 of the per-stream locks (LOCKTAG_ADVISORY).  SQL's advisory
- * lock functions use 1 and 2, so these locks never collide with an
- * application's pg_advisory_lock(); pg_locks shows them as locktype
- * 'advisory' with objsubid 16723 ("AS").
- */
-#define STREAM_LOCK_FIELD4			0x4153
-
 /* Longest stream name (events_stream_check). */
 #define STREAM_NAME_MAX_LEN			1024
 
