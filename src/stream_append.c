@@ -115,6 +115,7 @@ typedef struct AppendWriter
 static SPIPlanPtr insert_plan = NULL;
 
 PG_FUNCTION_INFO_V1(agentstore_append_events);
+PG_FUNCTION_INFO_V1(agentstore_append_events_text);
 PG_FUNCTION_INFO_V1(agentstore_append_streams);
 
 /* Attribute number of a column that must exist with the given type. */
@@ -748,16 +749,13 @@ append_result(StreamAppend *sa, Datum *values, bool *nulls)
 }
 
 /*
- * agentstore.append_events(stream text, events jsonb,
- *							 expected_version bigint DEFAULT NULL)
- *	 -> (first_version, last_version, first_position, last_position)
- *
- * Append an array of events to one stream.  An empty array writes nothing,
- * still checks the expectation, and returns NULLs but last_version = the
- * stream's current version.
+ * append_events in both forms: the events as jsonb, or as JSON text (parsed
+ * event by event, see stream_parse_events_text).  An empty array writes
+ * nothing, still checks the expectation, and returns NULLs but
+ * last_version = the stream's current version.
  */
-Datum
-agentstore_append_events(PG_FUNCTION_ARGS)
+static Datum
+append_events(FunctionCallInfo fcinfo, bool events_as_text)
 {
 	StreamAppend sa;
 	TupleDesc	tupdesc;
@@ -778,12 +776,41 @@ agentstore_append_events(PG_FUNCTION_ARGS)
 
 	stream_append_init(&sa, PG_GETARG_TEXT_PP(0), !PG_ARGISNULL(2),
 					   PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), "events");
-	stream_parse_events_jsonb(&sa, PG_GETARG_JSONB_P(1));
+	if (events_as_text)
+		stream_parse_events_text(&sa, PG_GETARG_TEXT_PP(1));
+	else
+		stream_parse_events_jsonb(&sa, PG_GETARG_JSONB_P(1));
 	run_appends(list_make1(&sa), "append_events()");
 
 	append_result(&sa, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * agentstore.append_events(stream text, events jsonb,
+ *							 expected_version bigint DEFAULT NULL)
+ *	 -> (first_version, last_version, first_position, last_position)
+ *
+ * Append an array of events to one stream.
+ */
+Datum
+agentstore_append_events(PG_FUNCTION_ARGS)
+{
+	return append_events(fcinfo, false);
+}
+
+/*
+ * agentstore.append_events(stream text, events text,
+ *							 expected_version bigint DEFAULT NULL)
+ *
+ * The same with the events as JSON text; an untyped literal or parameter
+ * resolves to this form.
+ */
+Datum
+agentstore_append_events_text(PG_FUNCTION_ARGS)
+{
+	return append_events(fcinfo, true);
 }
 
 /*

@@ -64,6 +64,7 @@ extern void stream_append_init(StreamAppend *sa, text *stream, bool has_expected
 							   int64 expected, const char *label);
 extern void stream_parse_events(StreamAppend *sa, JsonbValue *array);
 extern void stream_parse_events_jsonb(StreamAppend *sa, Jsonb *events);
+extern void stream_parse_events_text(StreamAppend *sa, text *events);
 extern void stream_check_duplicate_ids(StreamAppend *sa);
 extern List *stream_parse_appends(Jsonb *appends);
 

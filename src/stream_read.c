@@ -91,10 +91,16 @@ get_max_count(FunctionCallInfo fcinfo, int argno)
 	return max_count;
 }
 
-/* Prepare a query once per backend and keep it. */
-static SPIPlanPtr
-prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
+/*
+ * Run a read-only query in the caller's snapshot, preparing it the first
+ * time and keeping the plan for the backend's life.  Call inside SPI.
+ */
+static void
+run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+		 Datum *args, long count)
 {
+	int			rc;
+
 	if (*plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
@@ -105,23 +111,21 @@ prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
 		SPI_keepplan(p);
 		*plan = p;
 	}
-	return *plan;
+	rc = SPI_execute_plan(*plan, args, NULL, true, count);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 }
 
 /*
- * Run a prepared read in the caller's snapshot and return its rows as the
- * function's result set.  The query's columns match the OUT parameters.
+ * Return the rows of the read just run by run_kept as the function's result
+ * set (the query's columns match agentstore.event), and leave SPI.
  */
 static Datum
-return_rows(FunctionCallInfo fcinfo, SPIPlanPtr plan, Datum *args, const char *nulls)
+return_rows(FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	rc = SPI_execute_plan(plan, args, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	for (uint64 i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	SPI_finish();
@@ -153,15 +157,13 @@ agentstore_read_stream(PG_FUNCTION_ARGS)
 	args[2] = Int32GetDatum(max_count);
 
 	SPI_connect();
-	return return_rows(fcinfo,
-					   prepare_kept(&read_stream_plan,
-									"SELECT " EVENT_COLUMNS " FROM agentstore.events"
-									" WHERE stream OPERATOR(pg_catalog.=) $1"
-									" AND version OPERATOR(pg_catalog.>=) $2 AND"
-									EVENT_IS_LIVE
-									" ORDER BY version LIMIT $3",
-									3, types),
-					   args, NULL);
+	run_kept(&read_stream_plan,
+			 "SELECT " EVENT_COLUMNS " FROM agentstore.events"
+			 " WHERE stream OPERATOR(pg_catalog.=) $1"
+			 " AND version OPERATOR(pg_catalog.>=) $2 AND" EVENT_IS_LIVE
+			 " ORDER BY version LIMIT $3",
+			 3, types, args, 0);
+	return return_rows(fcinfo);
 }
 
 /*
@@ -176,7 +178,6 @@ cursor_transaction(FunctionCallInfo fcinfo, int position_arg, int xid_arg)
 	Datum		args[1];
 	int64		after_position;
 	bool		isnull;
-	int			rc;
 
 	require_arg(fcinfo, position_arg, "after_position");
 	after_position = PG_GETARG_INT64(position_arg);
@@ -191,13 +192,10 @@ cursor_transaction(FunctionCallInfo fcinfo, int position_arg, int xid_arg)
 		return FullTransactionIdGetDatum(FullTransactionIdFromU64(0));
 
 	args[0] = Int64GetDatum(after_position);
-	rc = SPI_execute_plan(prepare_kept(&position_plan,
-									   "SELECT transaction_id FROM agentstore.events"
-									   " WHERE position OPERATOR(pg_catalog.=) $1",
-									   1, types),
-						  args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	run_kept(&position_plan,
+			 "SELECT transaction_id FROM agentstore.events"
+			 " WHERE position OPERATOR(pg_catalog.=) $1",
+			 1, types, args, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -224,15 +222,13 @@ agentstore_read_all(PG_FUNCTION_ARGS)
 	args[0] = cursor_transaction(fcinfo, 0, 2);
 	args[1] = PG_GETARG_DATUM(0);
 	args[2] = Int32GetDatum(max_count);
-	return return_rows(fcinfo,
-					   prepare_kept(&read_all_plan,
-									"SELECT " EVENT_COLUMNS " FROM agentstore.events"
-									" WHERE (transaction_id, position) OPERATOR(pg_catalog.>) ($1, $2)"
-									" AND" COMMITTED_BEFORE_ALL_RUNNING
-									" AND" EVENT_IS_LIVE
-									" ORDER BY transaction_id, position LIMIT $3",
-									3, types),
-					   args, NULL);
+	run_kept(&read_all_plan,
+			 "SELECT " EVENT_COLUMNS " FROM agentstore.events"
+			 " WHERE (transaction_id, position) OPERATOR(pg_catalog.>) ($1, $2)"
+			 " AND" COMMITTED_BEFORE_ALL_RUNNING " AND" EVENT_IS_LIVE
+			 " ORDER BY transaction_id, position LIMIT $3",
+			 3, types, args, 0);
+	return return_rows(fcinfo);
 }
 
 /*
@@ -295,17 +291,13 @@ agentstore_read_category(PG_FUNCTION_ARGS)
 	" ORDER BY transaction_id, position LIMIT $4"
 
 	if (group)
-		return return_rows(fcinfo,
-						   prepare_kept(&read_category_group_plan,
-										CATEGORY_QUERY(" AND pg_catalog.abs(pg_catalog.hashtextextended(stream, 0)"
-													   " OPERATOR(pg_catalog.%) $6) OPERATOR(pg_catalog.=) $5"),
-										6, types),
-						   args, NULL);
-	return return_rows(fcinfo,
-					   prepare_kept(&read_category_plan,
-									CATEGORY_QUERY(""),
-									4, types),
-					   args, NULL);
+		run_kept(&read_category_group_plan,
+				 CATEGORY_QUERY(" AND pg_catalog.abs(pg_catalog.hashtextextended(stream, 0)"
+								" OPERATOR(pg_catalog.%) $6) OPERATOR(pg_catalog.=) $5"),
+				 6, types, args, 0);
+	else
+		run_kept(&read_category_plan, CATEGORY_QUERY(""), 4, types, args, 0);
+	return return_rows(fcinfo);
 #undef CATEGORY_QUERY
 }
 
@@ -323,18 +315,14 @@ agentstore_stream_version(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	Datum		result;
 	bool		isnull;
-	int			rc;
 
 	require_arg(fcinfo, 0, "stream");
 	args[0] = PG_GETARG_DATUM(0);
 	SPI_connect();
-	rc = SPI_execute_plan(prepare_kept(&version_plan,
-									   "SELECT pg_catalog.max(version) FROM agentstore.events"
-									   " WHERE stream OPERATOR(pg_catalog.=) $1",
-									   1, types),
-						  args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	run_kept(&version_plan,
+			 "SELECT pg_catalog.max(version) FROM agentstore.events"
+			 " WHERE stream OPERATOR(pg_catalog.=) $1",
+			 1, types, args, 1);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();
 	PG_RETURN_INT64(isnull ? 0 : DatumGetInt64(result));

@@ -2,7 +2,7 @@
 -- volatility, and the SQLSTATEs callers match on.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(45);
+SELECT plan(49);
 
 -- Functions and their signatures.
 SELECT has_function('agentstore', 'version_trigger', ARRAY[]::name[]);
@@ -24,6 +24,17 @@ SELECT is(
     (SELECT pronargdefaults FROM pg_proc
       WHERE oid = 'agentstore.append_events(text, jsonb, bigint)'::regprocedure)::int,
     1, 'append_events: expected_version defaults (to NULL, any)');
+
+SELECT has_function('agentstore', 'append_events', ARRAY['text', 'text', 'bigint']);
+SELECT function_returns('agentstore', 'append_events', ARRAY['text', 'text', 'bigint'], 'record');
+SELECT volatility_is('agentstore', 'append_events', ARRAY['text', 'text', 'bigint'], 'volatile');
+SELECT is(
+    (SELECT array_agg(a ORDER BY n) FROM pg_proc p,
+            unnest(p.proargnames) WITH ORDINALITY AS x(a, n)
+      WHERE p.oid = 'agentstore.append_events(text, text, bigint)'::regprocedure),
+    ARRAY['stream', 'events', 'expected_version', 'first_version', 'last_version',
+          'first_position', 'last_position']::text[],
+    'the text form has the same argument and result names');
 
 SELECT has_function('agentstore', 'append_streams', ARRAY['jsonb']);
 SELECT function_returns('agentstore', 'append_streams', ARRAY['jsonb'], 'setof record');

@@ -154,6 +154,28 @@ SELECT first_version FROM agentstore.append_events(repeat('s', 1024),
   jsonb_build_array(jsonb_build_object('event_id', repeat('i', 255))));
 DELETE FROM agentstore.events WHERE stream = repeat('s', 1024);
 
+-- The jsonb form (a typed argument) behaves as the text form (an untyped
+-- literal resolves to the text form, which converts event by event).
+SELECT first_version, last_version FROM agentstore.append_events('sapp-16',
+  '[{"event_id": "j1", "type": "a", "data": {"n": [1, 2]}}, {"type": "b", "metadata": "m"}]'::jsonb);
+SELECT first_version, last_version FROM agentstore.append_events('sapp-16',
+  '[{"event_id": "j1", "type": "a", "data": {"n": [1, 2]}}]'::jsonb, agentstore.no_stream());
+SELECT first_version, last_version FROM agentstore.append_events('sapp-16', '[{"type": "c"}]'::jsonb, 2);
+SELECT * FROM agentstore.append_events('sapp-16', '[]'::jsonb);
+SELECT version, event_id, type, data, metadata FROM sapp WHERE stream = 'sapp-16';
+SELECT * FROM agentstore.append_events('sapp-16', '[{}]'::jsonb, 1);
+SELECT * FROM agentstore.append_events('sapp-16', '{"type": "x"}'::jsonb);
+SELECT * FROM agentstore.append_events('sapp-16', '[{}, "x"]'::jsonb);
+SELECT * FROM agentstore.append_events('sapp-16', '[{"typo": 1}]'::jsonb);
+SELECT * FROM agentstore.append_events('sapp-16', '[{"event_id": "d"}, {"event_id": "d"}]'::jsonb);
+SELECT * FROM agentstore.append_events('sapp-16', NULL::jsonb);
+-- and the text form's own input errors
+SELECT * FROM agentstore.append_events('sapp-16', '[{"type": "x"]');
+SELECT * FROM agentstore.append_events('sapp-16', '');
+SELECT first_version, last_version FROM agentstore.append_events('sapp-16', '  [ {"type" : "spaced" } ,{ } ]  ');
+SELECT * FROM agentstore.append_events('sapp-16', 'null');
+SELECT count(*) AS sapp16_events FROM agentstore.events WHERE stream = 'sapp-16';
+
 -- The bulk path and the trigger path share the numbering of a stream in one
 -- transaction, in any order.
 BEGIN;
