@@ -9,7 +9,7 @@
 #              multi-row INSERT through the C version trigger.
 # Event ids are '<random>-<n>', fresh per call; the payload is sent as a
 # parameter and parsed per event (INSERT, text form) or per call (jsonb).
-secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (20 * s < 3) ? 3 : 20 * s }')
+secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (20 * s < 4) ? 4 : 20 * s }')
 tmp=$(bench_tmp)
 here=$(dirname "${BASH_SOURCE[0]}")
 q_file "$here/streams_baselines.sql" >/dev/null
@@ -43,19 +43,14 @@ append_script "" >"$tmp/append.sql"
 append_script "::jsonb" >"$tmp/append_jsonb.sql"
 
 # The payload and the events array are pgbench variables (-D), sent as
-# parameters.  One warm-up second per script, then the measured run;
-# events/s = tps * 100.
-run_case() {
-	local args=(-n -M prepared -c 2 -j 2 -D "payload=$payload" -D "events=$events" -f "$1")
-	pgbench_tps "${args[@]}" -T 1 >/dev/null
-	q "CHECKPOINT"
-	echo $(($(pgbench_tps "${args[@]}" -T "$secs") * 100))
-}
-plain=$(run_case "$tmp/plain.sql")
-plpgsql=$(run_case "$tmp/plpgsql.sql")
-ctrigger=$(run_case "$tmp/ctrigger.sql")
-append=$(run_case "$tmp/append.sql")
-append_jsonb=$(run_case "$tmp/append_jsonb.sql")
+# parameters; events/s = tps * 100.
+source "$here/streams_common.bash"
+run_rounds "$secs" plain="$tmp/plain.sql" plpgsql="$tmp/plpgsql.sql" ctrigger="$tmp/ctrigger.sql" \
+	append="$tmp/append.sql" append_jsonb="$tmp/append_jsonb.sql" \
+	-- -n -M prepared -c 2 -j 2 -D "payload=$payload" -D "events=$events"
+for v in plain plpgsql ctrigger append append_jsonb; do
+	printf -v "$v" '%d' $((${!v} * 100))
+done
 
 # Every stream written is still exactly 1..n.
 gaps=$(q "SELECT count(*) FROM (SELECT stream FROM agentstore.events WHERE stream LIKE 'bench-%'

@@ -3,7 +3,7 @@
 # (agentstore.events) against seed 004's PL/pgSQL version trigger on a table
 # with the same columns and indexes, and against no version logic at all.
 # (Multi-row INSERT and COPY through both triggers: scenarios 20 and 21.)
-secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (15 * s < 3) ? 3 : 15 * s }')
+secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (16 * s < 4) ? 4 : 16 * s }')
 tmp=$(bench_tmp)
 here=$(dirname "${BASH_SOURCE[0]}")
 q_file "$here/streams_baselines.sql" >/dev/null
@@ -16,15 +16,9 @@ INSERT INTO $table (stream, event_id, type, data) VALUES ('single-' || :client_i
 SQL
 done
 
-run_case() {
-	local args=(-n -M prepared -c 2 -j 2 -D "payload=$payload" -f "$1")
-	pgbench_tps "${args[@]}" -T 1 >/dev/null
-	q "CHECKPOINT"
-	pgbench_tps "${args[@]}" -T "$secs"
-}
-plain=$(run_case "$tmp/bench.events_plain.sql")
-plpgsql=$(run_case "$tmp/bench.events_plpgsql.sql")
-ctrigger=$(run_case "$tmp/agentstore.events.sql")
+source "$here/streams_common.bash"
+run_rounds "$secs" plain="$tmp/bench.events_plain.sql" plpgsql="$tmp/bench.events_plpgsql.sql" \
+	ctrigger="$tmp/agentstore.events.sql" -- -n -M prepared -c 2 -j 2 -D "payload=$payload"
 
 gaps=$(q "SELECT count(*) FROM (SELECT stream FROM agentstore.events WHERE stream LIKE 'single-%'
           GROUP BY stream HAVING count(*) <> max(version)) s")
