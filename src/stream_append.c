@@ -46,9 +46,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
-#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -67,19 +65,6 @@
 /* Flush the buffered rows at this many rows or bytes (as COPY does). */
 #define APPEND_BUFFER_ROWS		1000
 #define APPEND_BUFFER_BYTES		65535
-
-/* The columns an append may set; the others always take their default. */
-typedef struct AppendColumns
-{
-	AttrNumber	stream;
-	AttrNumber	version;
-	AttrNumber	position;
-	AttrNumber	event_id;
-	AttrNumber	type;
-	AttrNumber	data;
-	AttrNumber	metadata;
-	AttrNumber	expires_at;
-} AppendColumns;
 
 /* State of the write phase. */
 typedef struct AppendWriter
@@ -118,46 +103,6 @@ PG_FUNCTION_INFO_V1(agentstore_append_events);
 PG_FUNCTION_INFO_V1(agentstore_append_events_text);
 PG_FUNCTION_INFO_V1(agentstore_append_streams);
 
-/* Attribute number of a column that must exist with the given type. */
-static AttrNumber
-required_column(Relation rel, const char *name, Oid typid)
-{
-	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), name);
-
-	if (attnum == InvalidAttrNumber ||
-		TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid != typid)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" has no column \"%s\" of type %s",
-						RelationGetRelationName(rel), name, format_type_be(typid))));
-	return attnum;
-}
-
-/* Open agentstore.events and look up the columns an append sets. */
-static Relation
-open_events_table(AppendColumns *cols)
-{
-	Oid			nsp = get_namespace_oid("agentstore", false);
-	Oid			relid = get_relname_relid("events", nsp);
-	Relation	rel;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"agentstore.events\" does not exist")));
-	rel = table_open(relid, RowExclusiveLock);
-	(void) stream_table_info(rel);
-	cols->stream = required_column(rel, "stream", TEXTOID);
-	cols->version = required_column(rel, "version", INT8OID);
-	cols->position = required_column(rel, "position", INT8OID);
-	cols->event_id = required_column(rel, "event_id", TEXTOID);
-	cols->type = required_column(rel, "type", TEXTOID);
-	cols->data = required_column(rel, "data", JSONBOID);
-	cols->metadata = required_column(rel, "metadata", JSONBOID);
-	cols->expires_at = required_column(rel, "expires_at", TIMESTAMPTZOID);
-	return rel;
-}
-
 /*
  * Check INSERT on the columns an append sets and SELECT on those it reads
  * back (as INSERT ... RETURNING would), with the executor's own check so
@@ -188,51 +133,17 @@ check_permissions(Relation rel, const AppendColumns *cols)
 	return rte;
 }
 
-/* Whether a trigger is agentstore.version_trigger(). */
-static bool
-is_version_trigger(Oid funcid)
-{
-	char	   *name = get_func_name(funcid);
-	bool		result;
-
-	result = name != NULL && strcmp(name, "version_trigger") == 0 &&
-		get_func_namespace(funcid) == get_namespace_oid("agentstore", false);
-	if (name)
-		pfree(name);
-	return result;
-}
-
 /*
  * Whether the bulk path writes exactly what a plain INSERT would.  It does
- * not apply row-level security, fire BEFORE ROW triggers or compute
- * generated columns, and it writes into a plain table only.
+ * not apply row-level security (checked per call: it depends on the user),
+ * fire BEFORE ROW triggers or compute generated columns, and it writes into
+ * a plain table only.
  */
 static bool
-bulk_path_allowed(Relation rel)
+bulk_path_allowed(Relation rel, const EventsTable *table)
 {
-	TriggerDesc *trigdesc = rel->trigdesc;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION)
-		return false;
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
-		return false;
-	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-		return false;
-	if (trigdesc != NULL && trigdesc->trig_insert_before_row)
-	{
-		for (int i = 0; i < trigdesc->numtriggers; i++)
-		{
-			Trigger    *trigger = &trigdesc->triggers[i];
-
-			if (TRIGGER_FOR_ROW(trigger->tgtype) &&
-				TRIGGER_FOR_BEFORE(trigger->tgtype) &&
-				TRIGGER_FOR_INSERT(trigger->tgtype) &&
-				trigger->tgenabled != TRIGGER_DISABLED &&
-				!is_version_trigger(trigger->tgfoid))
-				return false;
-		}
-	}
-	return true;
+	return table->bulk_ok &&
+		check_enable_rls(RelationGetRelid(rel), InvalidOid, false) != RLS_ENABLED;
 }
 
 /*
@@ -347,9 +258,13 @@ prepare_stream(Relation rel, StreamAppend *sa)
 	sa->last_version = sa->actual;
 }
 
-/* Set up column defaults: stable ones are evaluated once per call. */
+/*
+ * Set up the column defaults from the table's planned expressions (copied:
+ * the cache may be rebuilt while we run): stable ones are evaluated once per
+ * call, volatile ones (nextval) per row.
+ */
 static void
-init_defaults(AppendWriter *w)
+init_defaults(AppendWriter *w, const EventsTable *table)
 {
 	TupleDesc	tupdesc = RelationGetDescr(w->rel);
 	ExprContext *econtext = GetPerTupleExprContext(w->estate);
@@ -365,18 +280,13 @@ init_defaults(AppendWriter *w)
 	for (int i = 0; i < w->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		Expr	   *expr;
 		ExprState  *state;
 
 		w->default_null[i] = true;
-		if (att->attisdropped || att->attgenerated || !w->computed[i])
+		if (!w->computed[i] || i >= table->natts || table->defaults[i] == NULL)
 			continue;
-		expr = (Expr *) build_column_default(w->rel, i + 1);
-		if (expr == NULL)
-			continue;
-		expr = expression_planner(expr);
-		state = ExecInitExpr(expr, NULL);
-		if (contain_volatile_functions((Node *) expr))
+		state = ExecInitExpr(copyObject(table->defaults[i]), NULL);
+		if (table->volatile_default[i])
 			w->volatile_default[i] = state;
 		else
 		{
@@ -390,6 +300,26 @@ init_defaults(AppendWriter *w)
 			ResetExprContext(econtext);
 		}
 	}
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/*
+ * Give the result relation its CHECK constraints from the table's planned
+ * expressions, which ExecConstraints would otherwise parse and plan again
+ * for every call.
+ */
+static void
+init_checks(AppendWriter *w, const EventsTable *table)
+{
+	TupleConstr *constr = RelationGetDescr(w->rel)->constr;
+	MemoryContext oldcontext;
+
+	if (constr == NULL || constr->num_check == 0 || constr->num_check != table->ncheck)
+		return;					/* ExecConstraints does it itself */
+	oldcontext = MemoryContextSwitchTo(w->estate->es_query_cxt);
+	w->rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * table->ncheck);
+	for (int i = 0; i < table->ncheck; i++)
+		w->rri->ri_ConstraintExprs[i] = ExecInitExpr(copyObject(table->checks[i]), NULL);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -448,9 +378,10 @@ fill_row(AppendWriter *w, StreamAppend *sa, AppendEvent *ev,
  * transition capture, BEFORE STATEMENT triggers).
  */
 static void
-writer_begin(AppendWriter *w, Relation rel, const AppendColumns *cols,
-			 RangeTblEntry *rte, bool bulk)
+writer_begin(AppendWriter *w, Relation rel, const EventsTable *table,
+			 RangeTblEntry *rte, bool bulk, int64 nrows)
 {
+	const AppendColumns *cols = &table->cols;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
 	memset(w, 0, sizeof(AppendWriter));
@@ -474,7 +405,7 @@ writer_begin(AppendWriter *w, Relation rel, const AppendColumns *cols,
 		for (int i = 0; i < lengthof(set); i++)
 			w->computed[set[i] - 1] = true;
 	}
-	init_defaults(w);
+	init_defaults(w, table);
 
 	if (!bulk)
 		return;
@@ -485,12 +416,20 @@ writer_begin(AppendWriter *w, Relation rel, const AppendColumns *cols,
 	w->rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(w->estate, w->rri, 1);
 	CheckValidResultRel(w->rri, CMD_INSERT);
+	init_checks(w, table);
 	ExecOpenIndices(w->rri, false);
 	AfterTriggerBeginQuery();
 	w->transition_capture = MakeTransitionCaptureState(rel->trigdesc,
 													   RelationGetRelid(rel),
 													   CMD_INSERT);
-	w->bistate = GetBulkInsertState();
+
+	/*
+	 * A bulk-insert state (a ring of buffers) pays off for large appends
+	 * only: for small ones it would push the table's last page out of shared
+	 * buffers after every call.
+	 */
+	if (nrows >= APPEND_BUFFER_ROWS)
+		w->bistate = GetBulkInsertState();
 	ExecBSInsertTriggers(w->estate, w->rri);
 }
 
@@ -653,7 +592,8 @@ writer_end(AppendWriter *w)
 	if (w->bulk)
 	{
 		writer_flush(w);
-		FreeBulkInsertState(w->bistate);
+		if (w->bistate != NULL)
+			FreeBulkInsertState(w->bistate);
 		table_finish_bulk_insert(w->rel, 0);
 		ExecASInsertTriggers(w->estate, w->rri, w->transition_capture);
 		AfterTriggerEndQuery(w->estate);
@@ -690,6 +630,7 @@ compare_lock_order(const void *a, const void *b)
 static void
 run_appends(List *appends, const char *funcname)
 {
+	const EventsTable *table;
 	AppendColumns cols;
 	Relation	rel;
 	RangeTblEntry *rte;
@@ -697,12 +638,13 @@ run_appends(List *appends, const char *funcname)
 	AppendWriter w;
 	ListCell   *lc;
 	int			n = 0;
-	bool		any_writes = false;
+	int64		nrows = 0;
 
 	PreventCommandIfReadOnly(funcname);
 	PreventCommandIfParallelMode(funcname);
 
-	rel = open_events_table(&cols);
+	rel = events_table_open(&table);
+	cols = table->cols;
 	rte = check_permissions(rel, &cols);
 
 	order = palloc(sizeof(StreamAppend *) * Max(list_length(appends), 1));
@@ -717,16 +659,22 @@ run_appends(List *appends, const char *funcname)
 	for (int i = 0; i < n; i++)
 	{
 		prepare_stream(rel, order[i]);
-		any_writes |= order[i]->nnew > 0;
+		nrows += order[i]->nnew;
 	}
 
-	if (any_writes)
+	if (nrows > 0)
 	{
-		bool		bulk = bulk_path_allowed(rel);
+		bool		bulk;
 
+		/*
+		 * The description is still the table's: what it covers (columns,
+		 * defaults, constraints, triggers) cannot change while we hold
+		 * RowExclusiveLock.
+		 */
+		bulk = bulk_path_allowed(rel, table);
 		if (!bulk && SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		writer_begin(&w, rel, &cols, rte, bulk);
+		writer_begin(&w, rel, table, rte, bulk, nrows);
 		foreach(lc, appends)
 			write_stream(&w, lfirst(lc));
 		writer_end(&w);

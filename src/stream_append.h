@@ -11,6 +11,8 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
+#include "utils/relcache.h"
 #include "utils/jsonb.h"
 
 /* One event of an append; strings and JSON point into the argument. */
@@ -56,6 +58,39 @@ typedef struct StreamAppend
 	int64		first_position;
 	int64		last_position;
 } StreamAppend;
+
+/* The columns an append may set; the others always take their default. */
+typedef struct AppendColumns
+{
+	AttrNumber	stream;
+	AttrNumber	version;
+	AttrNumber	position;
+	AttrNumber	event_id;
+	AttrNumber	type;
+	AttrNumber	data;
+	AttrNumber	metadata;
+	AttrNumber	expires_at;
+} AppendColumns;
+
+/*
+ * What an append needs to know about agentstore.events, worked out once per
+ * relcache generation of the table (stream_table.c): the expressions are
+ * planned, and a call copies them instead of parsing and planning again.
+ */
+typedef struct EventsTable
+{
+	AppendColumns cols;
+	bool		bulk_ok;		/* no user BEFORE ROW trigger, no generated
+								 * column, a plain table */
+	int			natts;
+	Expr	  **defaults;		/* planned column default, or NULL */
+	bool	   *volatile_default;
+	int			ncheck;
+	Expr	  **checks;			/* planned CHECK constraints, in the order of
+								 * the relation's constr->check */
+} EventsTable;
+
+extern Relation events_table_open(const EventsTable **table);
 
 /* Longest event id, in characters (as for every key of agentstore). */
 #define EVENT_ID_MAX_LEN	255

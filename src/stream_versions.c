@@ -98,6 +98,7 @@ static bool callbacks_registered = false;
 /* Cached description of the events table (one table in practice). */
 static StreamTableInfo table_info;
 static bool table_info_valid = false;
+static uint64 table_info_generation = 0;
 
 /*
  * Forget every cached version: at transaction end, and when a subtransaction
@@ -251,6 +252,7 @@ stream_table_info(Relation rel)
 		list_free(indexes);
 	}
 
+	table_info.generation = ++table_info_generation;
 	table_info_valid = true;
 	return &table_info;
 }

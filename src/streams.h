@@ -46,6 +46,7 @@ typedef struct StreamTableInfo
 	AttrNumber	event_id_attnum;	/* InvalidAttrNumber if none */
 	Oid			pkey_index;		/* (stream, version) */
 	Oid			event_id_index; /* unique (stream, event_id), or InvalidOid */
+	uint64		generation;		/* changes whenever the table is looked up again */
 } StreamTableInfo;
 
 extern const StreamTableInfo *stream_table_info(Relation rel);

@@ -235,6 +235,15 @@ SELECT first_version FROM agentstore.append_events('sapp-check', '[{"type": "fin
 ALTER TABLE agentstore.events DROP CONSTRAINT sapp_check;
 SELECT count(*) AS check_events FROM agentstore.events WHERE stream IN ('sapp-fk', 'sapp-check');
 
+-- A changed column default is used by the next append (the planned
+-- defaults are cached per table definition).
+SELECT first_version FROM agentstore.append_events('sapp-default', '[{}]');
+ALTER TABLE agentstore.events ALTER type SET DEFAULT 'defaulted';
+SELECT first_version FROM agentstore.append_events('sapp-default', '[{}, {"type": "given"}]');
+ALTER TABLE agentstore.events ALTER type SET DEFAULT '';
+SELECT first_version FROM agentstore.append_events('sapp-default', '[{}]');
+SELECT version, type FROM sapp WHERE stream = 'sapp-default';
+
 -- A BEFORE ROW trigger of the user sends the append through plain INSERTs,
 -- which fire it; versions stay gap-free.
 CREATE FUNCTION sapp_before() RETURNS trigger LANGUAGE plpgsql AS $$
