@@ -146,13 +146,35 @@ bulk_path_allowed(Relation rel, const EventsTable *table)
 		check_enable_rls(RelationGetRelid(rel), InvalidOid, false) != RLS_ENABLED;
 }
 
+/* Index of the first event that has an id (the append has one). */
+static int
+first_with_id(StreamAppend *sa)
+{
+	for (int i = 0; i < sa->nevents; i++)
+		if (sa->events[i].event_id != NULL)
+			return i;
+	return -1;
+}
+
+/* Index of the last event that has an id (the append has one). */
+static int
+last_with_id(StreamAppend *sa)
+{
+	for (int i = sa->nevents - 1; i >= 0; i--)
+		if (sa->events[i].event_id != NULL)
+			return i;
+	return -1;
+}
+
 /*
- * Look up the event ids of an append that the stream already holds, under
- * the stream's lock: probes of the unique (stream, event_id) index with
- * SnapshotSelf, which also sees this transaction's own earlier rows.
+ * Look up event ids of an append that the stream already holds, under the
+ * stream's lock: probes of the unique (stream, event_id) index with
+ * SnapshotSelf, which also sees this transaction's own earlier rows.  With
+ * 'ends_only', only the first and the last event that have an id are
+ * looked up.  Marks the events found and returns how many.
  */
 static int
-find_stored_events(Relation rel, StreamAppend *sa)
+find_stored_events(Relation rel, StreamAppend *sa, bool ends_only)
 {
 	const StreamTableInfo *info = stream_table_info(rel);
 	Relation	index;
@@ -160,6 +182,8 @@ find_stored_events(Relation rel, StreamAppend *sa)
 	IndexScanDesc scan;
 	ScanKeyData keys[2];
 	int			nstored = 0;
+	int			first = first_with_id(sa);
+	int			last = last_with_id(sa);
 
 	if (!OidIsValid(info->event_id_index))
 		ereport(ERROR,
@@ -176,6 +200,8 @@ find_stored_events(Relation rel, StreamAppend *sa)
 		text	   *id;
 
 		if (ev->event_id == NULL)
+			continue;
+		if (ends_only && i != first && i != last)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		id = cstring_to_text_with_len(ev->event_id, ev->event_id_len);
@@ -208,6 +234,14 @@ find_stored_events(Relation rel, StreamAppend *sa)
  * already holds and check the expectation.  Raises the version conflict
  * before anything is written.
  *
+ * Stored ids are looked for only when the stream already has events, and
+ * all of them only when the first or the last event with an id is stored:
+ * that covers a retried append (all stored) and a resent batch that
+ * overlaps an earlier one at either end, at the price of two index probes
+ * for a new batch instead of one per event.  A stored id elsewhere in an
+ * otherwise new batch is then caught by the unique index: the call fails
+ * with unique_violation and nothing is written.
+ *
  * If every event of the append carries an id the stream already holds, the
  * append is a replay (a retry after a lost reply): nothing is written and
  * the stored versions are returned.  The expectation then applies to the
@@ -222,8 +256,12 @@ prepare_stream(Relation rel, StreamAppend *sa)
 	int			nstored = 0;
 
 	sa->actual = stream_locked_version(rel, sa->name, sa->len);
-	if (sa->nids > 0 && sa->actual > 0)
-		nstored = find_stored_events(rel, sa);
+	if (sa->nids > 0 && sa->actual > 0 && find_stored_events(rel, sa, true) > 0)
+	{
+		for (int i = 0; i < sa->nevents; i++)
+			sa->events[i].stored = false;
+		nstored = find_stored_events(rel, sa, false);
+	}
 
 	if (sa->nevents > 0 && nstored == sa->nevents)
 	{

@@ -51,6 +51,13 @@ run_rounds "$secs" plain="$tmp/plain.sql" plpgsql="$tmp/plpgsql.sql" ctrigger="$
 for v in plain plpgsql ctrigger append append_jsonb; do
 	printf -v "$v" '%d' $((${!v} * 100))
 done
+# Server CPU per call on one connection: steadier than throughput when other
+# work shares the machine.
+cpu_args=(-n -M prepared -D "payload=$payload" -D "events=$events")
+calls=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (2000 * s < 200) ? 200 : 2000 * s }')
+cpu_plain=$(backend_cpu_us "$calls" "$tmp/plain.sql" "${cpu_args[@]}")
+cpu_plpgsql=$(backend_cpu_us "$calls" "$tmp/plpgsql.sql" "${cpu_args[@]}")
+cpu_append=$(backend_cpu_us "$calls" "$tmp/append.sql" "${cpu_args[@]}")
 
 # Every stream written is still exactly 1..n.
 gaps=$(q "SELECT count(*) FROM (SELECT stream FROM agentstore.events WHERE stream LIKE 'bench-%'
@@ -61,3 +68,5 @@ report "append 100 events/call, 2 clients" "multi-row INSERT + PL/pgSQL version 
 report "append 100 events/call, 2 clients" "multi-row INSERT, no version logic" "$plain" "$append" events/s higher
 report "append 100 events/call as jsonb, 2 clients" "multi-row INSERT + PL/pgSQL version trigger" "$plpgsql" "$append_jsonb" events/s higher
 report "multi-row INSERT 100 rows, 2 clients" "PL/pgSQL version trigger" "$plpgsql" "$ctrigger" events/s higher
+report "server CPU per 100-event append" "multi-row INSERT + PL/pgSQL version trigger" "$cpu_plpgsql" "$cpu_append" us lower
+report "server CPU per 100-event append" "multi-row INSERT, no version logic" "$cpu_plain" "$cpu_append" us lower

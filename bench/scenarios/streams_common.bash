@@ -33,3 +33,28 @@ run_rounds() {
 		printf -v "$name" '%d' $((ROUND_SUM[$name] / rounds))
 	done
 }
+
+# backend_cpu_us TRANSACTIONS SCRIPT PGBENCH_ARGS...
+# Runs SCRIPT TRANSACTIONS times on one connection and prints the CPU time
+# (user + system, microseconds) its server backend spent per transaction,
+# read from /proc: unlike throughput, this hardly moves when other work
+# shares the machine.  Prints "-" when the server's processes are not
+# visible here (a server on another machine).
+backend_cpu_us() {
+	local n=$1 script=$2 pid ticks last="" hz pgb
+	shift 2
+	hz=$(getconf CLK_TCK)
+	pgbench "$@" -c 1 -j 1 -t "$n" -f "$script" >/dev/null 2>&1 &
+	pgb=$!
+	pid=""
+	while kill -0 "$pgb" 2>/dev/null; do
+		[ -n "$pid" ] || pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' LIMIT 1")
+		if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+			ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && last=$ticks
+		fi
+		sleep 0.05
+	done
+	wait "$pgb" || true
+	if [ -z "$last" ]; then echo -; return; fi
+	awk -v t="$last" -v hz="$hz" -v n="$n" 'BEGIN { printf "%d", t * 1000000 / hz / n }'
+}

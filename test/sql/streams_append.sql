@@ -85,6 +85,13 @@ SELECT * FROM agentstore.append_events('sapp-6', '[{"event_id": "c"}, {"event_id
 -- partly stored: the stored ones are skipped, the others appended
 SELECT first_version, last_version FROM agentstore.append_events('sapp-6',
   '[{"event_id": "a"}, {"event_id": "d"}, {"type": "no id"}]', 3);
+-- a batch resent with an overlap at its end: the stored ones are skipped
+SELECT first_version, last_version FROM agentstore.append_events('sapp-6',
+  '[{"event_id": "e"}, {"event_id": "c"}, {"event_id": "d"}]');
+-- a stored id in the middle of an otherwise new batch is not looked for
+-- (only the ends are): the unique index refuses it and nothing is written
+SELECT * FROM agentstore.append_events('sapp-6',
+  '[{"event_id": "f"}, {"event_id": "b"}, {"event_id": "g"}]');
 SELECT version, event_id, type FROM sapp WHERE stream = 'sapp-6';
 -- an id seen earlier in the same statement is recognised too
 SELECT g, a.first_version, a.last_version
