@@ -45,10 +45,8 @@ extern JsonbValue *cp_object_get(Jsonb *jb, const char *key,
 extern JsonbValue *cp_container_get(JsonbValue *obj, const char *key,
 									int keylen, JsonbValue *buf);
 extern Jsonb *cp_metadata_from_json(text *json);
-extern bytea *cp_base64_decode(const char *what, const char *channel,
-							   const char *data, int len);
-extern void cp_check_json_blob(const char *what, const char *channel,
-							   const char *data, int len);
+extern bytea *cp_base64_decode(const char *subject, const char *data, int len);
+extern void cp_check_json_blob(const char *subject, const char *data, int len);
 extern void cp_append_blob_value(StringInfo out, const char *type, int typelen,
 								 const char *data, int len);
 extern void cp_append_json_string(StringInfo out, const char *s, int len);

@@ -225,20 +225,38 @@ cp_metadata_from_json(text *json)
 }
 
 /*
- * Decode a base64 blob; "what" and "channel" name it in the error.
+ * Decode a base64 blob; subject names it in the error ("blob of channel
+ * \"x\"").  Line breaks and spaces are ignored, as decode(..., 'base64')
+ * does, because encode(..., 'base64') breaks its output into lines.
  */
 bytea *
-cp_base64_decode(const char *what, const char *channel, const char *data, int len)
+cp_base64_decode(const char *subject, const char *data, int len)
 {
 	int			maxlen = pg_b64_dec_len(len);
 	bytea	   *result = palloc(VARHDRSZ + maxlen);
+	const char *src = data;
+	int			srclen = len;
+	int			i;
 	int			n;
 
-	n = pg_b64_decode(data, len, VARDATA(result), maxlen);
+	for (i = 0; i < len; i++)
+	{
+		if (data[i] == '\n' || data[i] == '\r' || data[i] == ' ' || data[i] == '\t')
+		{
+			char	   *copy = palloc(len);
+
+			for (srclen = 0, i = 0; i < len; i++)
+				if (data[i] != '\n' && data[i] != '\r' && data[i] != ' ' && data[i] != '\t')
+					copy[srclen++] = data[i];
+			src = copy;
+			break;
+		}
+	}
+	n = pg_b64_decode(src, srclen, VARDATA(result), maxlen);
 	if (n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of channel \"%s\" is not valid base64", what, channel),
+				 errmsg("%s is not valid base64", subject),
 				 errdetail("The value starts with \"%s\".",
 						   pnstrdup(data, Min(len, CP_QUOTE_MAX)))));
 	SET_VARSIZE(result, VARHDRSZ + n);
@@ -251,7 +269,7 @@ cp_base64_decode(const char *what, const char *channel, const char *data, int le
  * in.
  */
 void
-cp_check_json_blob(const char *what, const char *channel, const char *data, int len)
+cp_check_json_blob(const char *subject, const char *data, int len)
 {
 	JsonLexContext *lex;
 	JsonParseErrorType result;
@@ -259,15 +277,14 @@ cp_check_json_blob(const char *what, const char *channel, const char *data, int 
 	if (!pg_verify_mbstr(GetDatabaseEncoding(), data, len, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("%s of channel \"%s\" has type json but is not valid %s text",
-						what, channel, GetDatabaseEncodingName())));
+				 errmsg("%s has type json but is not valid %s text",
+						subject, GetDatabaseEncodingName())));
 	lex = makeJsonLexContextCstringLen((char *) data, len, GetDatabaseEncoding(), false);
 	result = pg_parse_json(lex, &nullSemAction);
 	if (result != JSON_SUCCESS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("%s of channel \"%s\" has type json but is not valid JSON",
-						what, channel),
+				 errmsg("%s has type json but is not valid JSON", subject),
 				 errdetail("%s", json_errdetail(result, lex))));
 }
 

@@ -514,7 +514,7 @@ agentstore_put_checkpoint(PG_FUNCTION_ARGS)
 						 errmsg("blob of channel \"%s\" must be a [type, base64] pair", channel),
 						 errdetail("It is a JSON %s%s.", cp_jsonb_type_name(&val),
 								   val.type == jbvBinary && JsonContainerIsArray(val.val.binary.data) ?
-								   psprintf(" of %d elements", JsonContainerSize(val.val.binary.data)) : "")));
+								   psprintf(" of length %d", JsonContainerSize(val.val.binary.data)) : "")));
 			version = new_versions ?
 				getKeyJsonValueFromContainer(&new_versions->root, key.val.string.val,
 											 key.val.string.len, &vbuf) : NULL;
@@ -540,12 +540,13 @@ agentstore_put_checkpoint(PG_FUNCTION_ARGS)
 								   CP_MAX_KEY, cp_jsonb_type_name(type))));
 			if (data->type == jbvString)
 			{
-				blob = cp_base64_decode("blob", channel, data->val.string.val,
+				char	   *subject = psprintf("blob of channel \"%s\"", channel);
+
+				blob = cp_base64_decode(subject, data->val.string.val,
 										data->val.string.len);
 				if (type->val.string.len == 4 &&
 					memcmp(type->val.string.val, CP_JSON_TYPE, 4) == 0)
-					cp_check_json_blob("blob", channel, VARDATA(blob),
-									   VARSIZE(blob) - VARHDRSZ);
+					cp_check_json_blob(subject, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
 			}
 			else if (data->type != jbvNull)
 				ereport(ERROR,
@@ -762,7 +763,7 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 					 errmsg("writes must be a JSON array of [channel, value] pairs"),
 					 errdetail("Element %d is a JSON %s%s.", i, cp_jsonb_type_name(w),
 							   w->type == jbvBinary && JsonContainerIsArray(w->val.binary.data) ?
-							   psprintf(" of %d elements", JsonContainerSize(w->val.binary.data)) : "")));
+							   psprintf(" of length %d", JsonContainerSize(w->val.binary.data)) : "")));
 		channel = getIthJsonbValueFromContainer(w->val.binary.data, 0);
 		if (channel->type != jbvString || channel->val.string.len == 0)
 			ereport(ERROR,
@@ -784,6 +785,7 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 		else
 		{
 			JsonbValue *t = getIthJsonbValueFromContainer(w->val.binary.data, 1);
+			char	   *subject;
 
 			value = getIthJsonbValueFromContainer(w->val.binary.data, 2);
 			if (t->type != jbvString || t->val.string.len == 0 ||
@@ -800,11 +802,10 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 						 errdetail("It is a JSON %s.", cp_jsonb_type_name(value))));
 			type = t->val.string.val;
 			typelen = t->val.string.len;
-			blob = cp_base64_decode(psprintf("write %d", i), chname,
-									value->val.string.val, value->val.string.len);
+			subject = psprintf("write %d to channel \"%s\"", i, chname);
+			blob = cp_base64_decode(subject, value->val.string.val, value->val.string.len);
 			if (typelen == 4 && memcmp(type, CP_JSON_TYPE, 4) == 0)
-				cp_check_json_blob(psprintf("write %d", i), chname, VARDATA(blob),
-								   VARSIZE(blob) - VARHDRSZ);
+				cp_check_json_blob(subject, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
 		}
 		for (k = 0; k < lengthof(special_writes); k++)
 			if (strcmp(chname, special_writes[k].channel) == 0)

@@ -99,6 +99,11 @@ SELECT agentstore.put_checkpoint('cp-types', '',
     '{"raw": ["bytes", "AAEC/w=="], "nothing": ["msgpack", null], "gone": ["empty", null]}');
 SELECT channel_values FROM agentstore.get_checkpoint('cp-types');
 SELECT channel, type, blob FROM agentstore.checkpoint_blobs WHERE thread_id = 'cp-types' ORDER BY 1;
+-- base64 may be broken into lines, as encode() does for long values
+SELECT agentstore.put_checkpoint('cp-types', '', '{"id": "0002", "channel_versions": {"long": 1}}', '{}',
+    '{"long": 1}', jsonb_build_object('long', jsonb_build_array('json', encode(convert_to(
+        '"' || repeat('0123456789', 10) || '"', 'UTF8'), 'base64'))));
+SELECT length(channel_values -> 'long' ->> 1) FROM agentstore.get_checkpoint('cp-types');
 
 -- Versions are strings (LangGraph Python) or numbers (LangGraph.js); a
 -- number is stored as jsonb_each_text prints it.
