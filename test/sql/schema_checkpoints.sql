@@ -10,7 +10,7 @@ SELECT col_is_pk('agentstore', 'checkpoint_writes', ARRAY['thread_id', 'checkpoi
 SELECT indexes_are('agentstore', 'checkpoint_threads', ARRAY[
     'checkpoint_threads_pkey', 'checkpoint_threads_expires_at']::name[]);
 SELECT indexes_are('agentstore', 'checkpoints', ARRAY['checkpoints_pkey']::name[]);
-SELECT indexes_are('agentstore', 'checkpoint_blobs', ARRAY['checkpoint_blobs_pkey']::name[]);
+SELECT indexes_are('agentstore', 'checkpoint_blobs', ARRAY['checkpoint_blobs_pkey', 'checkpoint_blobs_key']::name[]);
 SELECT indexes_are('agentstore', 'checkpoint_writes', ARRAY['checkpoint_writes_pkey']::name[]);
 SELECT is(
     (SELECT collname::text FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
