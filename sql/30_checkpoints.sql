@@ -5,20 +5,31 @@
 -- that "latest checkpoint" is the greatest checkpoint_id byte-wise, as
 -- LangGraph's time-ordered ids require.
 --
--- The thread row is also the thread's serialization point: every write
--- (put_checkpoint, put_writes) updates it first, and delete_thread,
--- prune_checkpoints and expire_checkpoint_threads lock it first, so they
--- never interleave on one thread.  Channel values that are not kept inline
--- in the checkpoint are blobs keyed by (channel, version) and shared by
--- every checkpoint whose channel_versions names that version.
+-- Writes to a thread (put_checkpoint, put_writes) and its removal
+-- (delete_thread, prune_checkpoints, expire_checkpoint_threads) are ordered
+-- by a per-thread heavyweight lock (src/checkpoint_lock.c): writers share
+-- it, removers take it exclusively.  Channel values that are not kept
+-- inline in the checkpoint are blobs keyed by (channel, version) and shared
+-- by every checkpoint whose channel_versions names that version.
+
+-- Key limits (thread_id, checkpoint_id, task_id, channel, version: 1 to 255
+-- characters; checkpoint_ns and task_path: at most 1,024, for nested
+-- subgraph paths).  The functions check them with clear errors; these CHECK
+-- constraints hold them for rows written by other means.  One C call each:
+-- PostgreSQL rebuilds CHECK expressions for every statement that writes a
+-- table, and char_length() comparisons cost a put a measurable share.
+CREATE FUNCTION agentstore._checkpoint_keys_ok(
+    thread_id text, checkpoint_ns text, key1 text, key2 text, key3 text, path text)
+RETURNS boolean
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agentstore_checkpoint_keys_ok';
 
 CREATE TABLE agentstore.checkpoint_threads (
-    thread_id   text COLLATE "C" NOT NULL PRIMARY KEY
-                CONSTRAINT checkpoint_threads_thread_id_length
-                CHECK (pg_catalog.char_length(thread_id) BETWEEN 1 AND 255),
+    thread_id   text COLLATE "C" NOT NULL PRIMARY KEY,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    expires_at  timestamptz
+    expires_at  timestamptz,
+    CONSTRAINT checkpoint_threads_key_length
+        CHECK (agentstore._checkpoint_keys_ok(thread_id, NULL, NULL, NULL, NULL, NULL))
 );
 CREATE INDEX checkpoint_threads_expires_at
     ON agentstore.checkpoint_threads (expires_at)
@@ -35,9 +46,7 @@ CREATE TABLE agentstore.checkpoints (
     created_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id),
     CONSTRAINT checkpoints_key_length CHECK (
-        pg_catalog.char_length(thread_id) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(checkpoint_ns) <= 1024
-        AND pg_catalog.char_length(checkpoint_id) BETWEEN 1 AND 255)
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, checkpoint_id, NULL, NULL, NULL))
 );
 
 CREATE TABLE agentstore.checkpoint_blobs (
@@ -49,10 +58,7 @@ CREATE TABLE agentstore.checkpoint_blobs (
     blob          bytea,
     PRIMARY KEY (thread_id, checkpoint_ns, channel, version),
     CONSTRAINT checkpoint_blobs_key_length CHECK (
-        pg_catalog.char_length(thread_id) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(checkpoint_ns) <= 1024
-        AND pg_catalog.char_length(channel) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(version) BETWEEN 1 AND 255)
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, channel, version, NULL, NULL))
 );
 
 CREATE TABLE agentstore.checkpoint_writes (
@@ -67,12 +73,7 @@ CREATE TABLE agentstore.checkpoint_writes (
     task_path     text COLLATE "C" NOT NULL DEFAULT '',
     PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx),
     CONSTRAINT checkpoint_writes_key_length CHECK (
-        pg_catalog.char_length(thread_id) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(checkpoint_ns) <= 1024
-        AND pg_catalog.char_length(checkpoint_id) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(task_id) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(channel) BETWEEN 1 AND 255
-        AND pg_catalog.char_length(task_path) <= 1024)
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, checkpoint_id, task_id, channel, task_path))
 );
 
 -- The hash of a blob's key, for the index through which get_checkpoint and
@@ -133,8 +134,7 @@ CREATE FUNCTION agentstore.put_writes(
     checkpoint_id text,
     task_id       text,
     writes        jsonb,
-    task_path     text DEFAULT '',
-    ttl           interval DEFAULT NULL)
+    task_path     text DEFAULT '')
 RETURNS integer
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_writes';
@@ -161,6 +161,13 @@ RETURNS SETOF agentstore.checkpoint_tuple
 LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'agentstore_list_checkpoints';
 
+-- The exclusive lock on a thread, taken by the functions that remove its
+-- rows; with nowait, false instead of waiting for writers.
+CREATE FUNCTION agentstore._checkpoint_lock_thread(thread_id text, nowait boolean)
+RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'agentstore_checkpoint_lock_thread';
+
 -- Raise the error every checkpoint function raises for a missing argument.
 CREATE FUNCTION agentstore._checkpoint_require(value anyelement, name text)
 RETURNS void
@@ -174,8 +181,8 @@ BEGIN
 END
 $$;
 
--- Remove every row of one thread, its own row last among the locks: the
--- caller has locked or deleted it already.  Returns the checkpoints removed.
+-- Remove every row of one thread; the caller holds the thread's exclusive
+-- lock.  Returns the checkpoints removed.
 CREATE FUNCTION agentstore._checkpoint_remove_thread(thread text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -201,9 +208,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM agentstore._checkpoint_require(delete_thread.thread_id, 'thread_id');
-    -- The thread row first: this waits for writes in flight on the thread,
+    -- The thread lock first: this waits for writes in flight on the thread,
     -- and a write that comes later waits for this transaction and then
     -- finds its checkpoint gone.
+    PERFORM agentstore._checkpoint_lock_thread(delete_thread.thread_id, false);
     DELETE FROM agentstore.checkpoint_threads t WHERE t.thread_id = delete_thread.thread_id;
     RETURN agentstore._checkpoint_remove_thread(delete_thread.thread_id);
 END
@@ -251,8 +259,8 @@ BEGIN
         RAISE EXCEPTION 'cannot copy thread "%" onto itself', from_thread_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- Keep writers off the source while it is copied.
-    PERFORM FROM agentstore.checkpoint_threads t WHERE t.thread_id = from_thread_id FOR SHARE;
+    -- The target is created here: no write to it may interleave.
+    PERFORM agentstore._checkpoint_lock_thread(to_thread_id, false);
     IF NOT EXISTS (SELECT FROM agentstore.checkpoints c WHERE c.thread_id = from_thread_id) THEN
         RAISE EXCEPTION 'thread "%" has no checkpoints', from_thread_id
             USING ERRCODE = 'no_data_found';
@@ -300,9 +308,8 @@ BEGIN
                   DETAIL = format('keep_last is %s.', keep_last),
                   HINT = 'To remove every checkpoint of a thread, use agentstore.delete_thread().';
     END IF;
-    -- The thread row first: writes in flight finish before, later ones wait.
-    PERFORM FROM agentstore.checkpoint_threads t
-     WHERE t.thread_id = prune_checkpoints.thread_id FOR UPDATE;
+    -- The thread lock first: writes in flight finish before, later ones wait.
+    PERFORM agentstore._checkpoint_lock_thread(prune_checkpoints.thread_id, false);
 
     WITH ranked AS (
         SELECT c.checkpoint_ns, c.checkpoint_id,
@@ -339,8 +346,8 @@ END
 $$;
 
 -- For the TTL worker: remove up to max_threads threads whose expires_at has
--- passed, with all their rows, skipping threads being written to.  Returns
--- the number of threads removed.
+-- passed, with all their rows, skipping threads being written to (a put
+-- that slides the TTL wins).  Returns the number of threads removed.
 CREATE FUNCTION agentstore.expire_checkpoint_threads(max_threads integer DEFAULT 100)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -363,6 +370,7 @@ BEGIN
          LIMIT max_threads
            FOR UPDATE SKIP LOCKED
     LOOP
+        CONTINUE WHEN NOT agentstore._checkpoint_lock_thread(thread, true);
         DELETE FROM agentstore.checkpoint_threads t WHERE t.thread_id = thread;
         PERFORM agentstore._checkpoint_remove_thread(thread);
         expired := expired + 1;

@@ -17,6 +17,7 @@
 #define AGENTSTORE_CHECKPOINT_H
 
 #include "lib/stringinfo.h"
+#include "storage/lockdefs.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 
@@ -26,11 +27,25 @@
 #define CP_MAX_NAMESPACE	1024	/* checkpoint_ns, task_path: nested
 									 * subgraph paths grow with depth */
 
+/*
+ * Lock space of the per-thread lock (checkpoint_lock.c), in the 16-bit
+ * field4 of an advisory LOCKTAG, next to keylock.h's spaces.
+ */
+#define CP_THREAD_LOCK_SPACE 0x4155
+
 /* LangGraph's special write channels, stored with negative idx. */
 #define CP_TASKS_CHANNEL	"__pregel_tasks"
 
 /* Blob type LangGraph's serializers use for JSON text. */
 #define CP_JSON_TYPE		"json"
+
+/* checkpoint_get.c */
+extern bool cp_checkpoint_exists(Datum thread_id, Datum checkpoint_ns,
+								 Datum checkpoint_id);
+extern bool cp_thread_expiry(Datum thread_id, bool *expires_null);
+
+/* checkpoint_lock.c */
+extern bool cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait);
 
 /* checkpoint_json.c */
 extern void cp_check_key(const char *what, text *value, int maxlen,

@@ -692,6 +692,52 @@ agentstore_get_checkpoint(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Whether a checkpoint exists now: the writers' check of a parent, or of the
+ * checkpoint writes go to, made once they hold the thread lock, against
+ * the latest committed state (so that, under any isolation level, a write
+ * never goes to a checkpoint deleted while it waited).  A direct probe of
+ * the primary key, with the SELECT privilege a query would need.
+ */
+bool
+cp_checkpoint_exists(Datum thread_id, Datum checkpoint_ns, Datum checkpoint_id)
+{
+	static const char *const keys[] = {"thread_id", "checkpoint_ns", "checkpoint_id"};
+	CpTable		ckpt;
+	Datum		keyvals[3] = {thread_id, checkpoint_ns, checkpoint_id};
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		found;
+
+	table_open_for_read(&ckpt, "checkpoints", keys, 3, NULL, NULL, 0, snapshot);
+	found = table_first(&ckpt, keyvals, ForwardScanDirection);
+	table_close_for_read(&ckpt);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/*
+ * Whether a thread has its row in checkpoint_threads now, and if so whether
+ * its expires_at is NULL (never expires).
+ */
+bool
+cp_thread_expiry(Datum thread_id, bool *expires_null)
+{
+	static const char *const keys[] = {"thread_id"};
+	static const char *const cols[] = {"expires_at"};
+	static const Oid types[] = {TIMESTAMPTZOID};
+	CpTable		thread;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		found;
+
+	table_open_for_read(&thread, "checkpoint_threads", keys, 1, cols, types, 1, snapshot);
+	found = table_first(&thread, &thread_id, ForwardScanDirection);
+	if (found)
+		(void) slot_getattr(thread.slot, thread.att[0], expires_null);
+	table_close_for_read(&thread);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
 /* Plans of list_checkpoints, one per combination of the predicates given. */
 #define LIST_THREAD	0x01
 #define LIST_NS		0x02

@@ -51,6 +51,45 @@ cp_check_key(const char *what, text *value, int maxlen, bool allow_empty)
 						   pnstrdup(s, pg_mbcliplen(s, len, CP_QUOTE_MAX)))));
 }
 
+/* Whether a text value has between min and max characters. */
+static bool
+text_length_ok(text *t, int min, int max)
+{
+	int			len = VARSIZE_ANY_EXHDR(t);
+
+	if (len < min)
+		return false;
+	return len <= max || pg_mbstrlen_with_len(VARDATA_ANY(t), len) <= max;
+}
+
+PG_FUNCTION_INFO_V1(agentstore_checkpoint_keys_ok);
+
+/*
+ * agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, key1, key2,
+ * key3, path): the CHECK constraint of the checkpoint tables, for rows
+ * written by other means than the functions (which check the same limits
+ * with clearer errors).  A NULL argument is not checked.  One call of a C
+ * function, because PostgreSQL rebuilds a table's CHECK expressions for
+ * every statement that writes it, and an expression tree of char_length()
+ * comparisons cost a put a measurable share of its time.
+ */
+Datum
+agentstore_checkpoint_keys_ok(PG_FUNCTION_ARGS)
+{
+	int			i;
+
+	if (!PG_ARGISNULL(0) && !text_length_ok(PG_GETARG_TEXT_PP(0), 1, CP_MAX_KEY))
+		PG_RETURN_BOOL(false);
+	if (!PG_ARGISNULL(1) && !text_length_ok(PG_GETARG_TEXT_PP(1), 0, CP_MAX_NAMESPACE))
+		PG_RETURN_BOOL(false);
+	for (i = 2; i < 5; i++)
+		if (!PG_ARGISNULL(i) && !text_length_ok(PG_GETARG_TEXT_PP(i), 1, CP_MAX_KEY))
+			PG_RETURN_BOOL(false);
+	if (!PG_ARGISNULL(5) && !text_length_ok(PG_GETARG_TEXT_PP(5), 0, CP_MAX_NAMESPACE))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
+}
+
 /* The JSON type name of a jsonb value, for error details. */
 const char *
 cp_jsonb_type_name(JsonbValue *v)

@@ -5,12 +5,13 @@
  *	  put and put_writes, each one call, validated before anything is
  *	  written, through SPI plans cached for the life of the backend.
  *
- * Every write first touches the thread's row in checkpoint_threads (its
- * sliding TTL), which also makes that row the thread's serialization point:
- * delete_thread, prune_checkpoints and the TTL expiry lock it first, so a
- * put that races them either runs entirely before them or sees what they
- * did -- in particular, a put whose parent checkpoint was deleted fails
- * instead of resurrecting the thread (LangGraph issue #7206).
+ * Both take the thread lock (checkpoint_lock.c) in share mode first, then
+ * check what they refer to against the latest committed state: a write
+ * that races delete_thread, prune_checkpoints or the TTL expiry either runs
+ * entirely before them or finds its parent or checkpoint gone and fails --
+ * a late put cannot resurrect a deleted thread (LangGraph issue #7206).
+ * put_checkpoint also gives the thread's row in checkpoint_threads its
+ * sliding expires_at.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,8 +70,6 @@ typedef struct WriteRows
 
 static SPIPlanPtr plan_thread_update = NULL;
 static SPIPlanPtr plan_thread_upsert = NULL;
-static SPIPlanPtr plan_checkpoint_exists = NULL;
-static SPIPlanPtr plan_blobs_insert = NULL;
 static SPIPlanPtr plan_checkpoint_upsert = NULL;
 static SPIPlanPtr plan_writes_upsert = NULL;
 
@@ -155,59 +154,39 @@ thread_expires_at(FunctionCallInfo fcinfo, int ttl_arg, bool *isnull)
 }
 
 /*
- * Slide the thread's TTL, locking its row until the end of the transaction.
- * With create, a missing thread row is inserted (a concurrent first put of
- * the same thread is resolved by ON CONFLICT); without, returns false when
- * the thread does not exist.
+ * Give the thread its new expires_at, creating its row when it has none: a
+ * put with a TTL slides it; a put without one clears it, and when it is
+ * clear already -- the common case -- writes nothing.
  */
-static bool
-touch_thread(Datum thread_id, Datum expires_at, bool expires_null, bool create)
+static void
+set_thread_expiry(Datum thread_id, Datum expires_at, bool expires_null)
 {
 	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZOID};
 	Datum		values[2] = {thread_id, expires_at};
 	char		nulls[2] = {' ', expires_null ? 'n' : ' '};
+	bool		current_null;
 	SPIPlanPtr	plan;
+
+	if (expires_null && cp_thread_expiry(thread_id, &current_null) && current_null)
+		return;
 
 	/*
 	 * UPDATE first, not INSERT ... ON CONFLICT: under REPEATABLE READ an
 	 * UPDATE of a row deleted by a concurrent transaction fails with a
-	 * serialization error, whereas the INSERT would quietly succeed and let
-	 * a late put resurrect a deleted thread.
+	 * serialization error, whereas the INSERT would quietly succeed.
 	 */
 	plan = keep_plan(&plan_thread_update,
-					 "UPDATE agentstore.checkpoint_threads"
-					 "   SET updated_at = pg_catalog.now(), expires_at = $2"
+					 "UPDATE agentstore.checkpoint_threads SET expires_at = $2"
 					 " WHERE thread_id OPERATOR(pg_catalog.=) $1",
 					 2, argtypes);
 	if (run_plan(plan, values, nulls, SPI_OK_UPDATE) > 0)
-		return true;
-	if (!create)
-		return false;
+		return;
 	plan = keep_plan(&plan_thread_upsert,
 					 "INSERT INTO agentstore.checkpoint_threads (thread_id, expires_at)"
 					 " VALUES ($1, $2)"
-					 " ON CONFLICT (thread_id) DO UPDATE"
-					 "   SET updated_at = pg_catalog.now(), expires_at = excluded.expires_at",
+					 " ON CONFLICT (thread_id) DO UPDATE SET expires_at = excluded.expires_at",
 					 2, argtypes);
 	run_plan(plan, values, nulls, SPI_OK_INSERT);
-	return true;
-}
-
-/* Whether a checkpoint exists (seen with a fresh snapshot). */
-static bool
-checkpoint_exists(Datum thread_id, Datum checkpoint_ns, Datum checkpoint_id)
-{
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3] = {thread_id, checkpoint_ns, checkpoint_id};
-	SPIPlanPtr	plan;
-
-	plan = keep_plan(&plan_checkpoint_exists,
-					 "SELECT 1 FROM agentstore.checkpoints"
-					 " WHERE thread_id OPERATOR(pg_catalog.=) $1"
-					 "   AND checkpoint_ns OPERATOR(pg_catalog.=) $2"
-					 "   AND checkpoint_id OPERATOR(pg_catalog.=) $3",
-					 3, argtypes);
-	return run_plan(plan, values, NULL, SPI_OK_SELECT) > 0;
 }
 
 /* Report a checkpoint that a call refers to but that does not exist. */
@@ -272,6 +251,8 @@ datum_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
 											  elemtype, -1, false, TYPALIGN_INT));
 }
@@ -602,59 +583,48 @@ agentstore_put_checkpoint(PG_FUNCTION_ARGS)
 			checkpoint = checkpoint_with_inline_values(checkpoint, &values_obj);
 	}
 
+	/* Wait for a delete, prune or expiry of the thread in progress. */
+	cp_lock_thread(thread_id, ShareLock, false);
 	SPI_connect();
-
-	/* The thread row first: it serializes this put with delete and prune. */
-	touch_thread(PointerGetDatum(thread_id), expires_at, expires_null, true);
+	set_thread_expiry(PointerGetDatum(thread_id), expires_at, expires_null);
 	if (parent_id != NULL &&
-		!checkpoint_exists(PointerGetDatum(thread_id), PointerGetDatum(checkpoint_ns),
+		!cp_checkpoint_exists(PointerGetDatum(thread_id), PointerGetDatum(checkpoint_ns),
 						   PointerGetDatum(parent_id)))
 		missing_checkpoint("parent checkpoint", thread_id, checkpoint_ns, parent_id);
 
-	if (rows.n > 0)
+	/* The new blobs (inserted if absent) and the checkpoint, in one statement. */
 	{
-		Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, BYTEAARRAYOID};
-		Datum		values[6];
+		Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+			TEXTARRAYOID, BYTEAARRAYOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
+		Datum		values[10];
+		char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', parent_id ? ' ' : 'n', ' ', ' '};
 		SPIPlanPtr	plan;
 
-		plan = keep_plan(&plan_blobs_insert,
-						 "INSERT INTO agentstore.checkpoint_blobs"
-						 " (thread_id, checkpoint_ns, channel, version, type, blob)"
-						 " SELECT $1, $2, u.c, u.v, u.t, u.b"
-						 "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),"
-						 "                   pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(c, v, t, b)"
-						 " ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING",
-						 6, argtypes);
+		plan = keep_plan(&plan_checkpoint_upsert,
+						 "WITH blobs AS ("
+						 "  INSERT INTO agentstore.checkpoint_blobs"
+						 "   (thread_id, checkpoint_ns, channel, version, type, blob)"
+						 "  SELECT $1, $2, u.c, u.v, u.t, u.b"
+						 "    FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),"
+						 "                    pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(c, v, t, b)"
+						 "  ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING)"
+						 " INSERT INTO agentstore.checkpoints"
+						 " (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,"
+						 "  checkpoint, metadata)"
+						 " VALUES ($1, $2, $7, $8, $9, $10)"
+						 " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE"
+						 "   SET checkpoint = excluded.checkpoint, metadata = excluded.metadata",
+						 10, argtypes);
 		values[0] = PointerGetDatum(thread_id);
 		values[1] = PointerGetDatum(checkpoint_ns);
 		values[2] = datum_array(rows.channels, NULL, rows.n, TEXTOID);
 		values[3] = datum_array(rows.versions, NULL, rows.n, TEXTOID);
 		values[4] = datum_array(rows.types, NULL, rows.n, TEXTOID);
 		values[5] = datum_array(rows.blobs, rows.blob_nulls, rows.n, BYTEAOID);
-		run_plan(plan, values, NULL, SPI_OK_INSERT);
-	}
-
-	{
-		Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID};
-		Datum		values[6];
-		char		nulls[6] = {' ', ' ', ' ', parent_id ? ' ' : 'n', ' ', ' '};
-		SPIPlanPtr	plan;
-
-		plan = keep_plan(&plan_checkpoint_upsert,
-						 "INSERT INTO agentstore.checkpoints"
-						 " (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,"
-						 "  checkpoint, metadata)"
-						 " VALUES ($1, $2, $3, $4, $5, $6)"
-						 " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE"
-						 "   SET checkpoint = excluded.checkpoint, metadata = excluded.metadata",
-						 6, argtypes);
-		values[0] = PointerGetDatum(thread_id);
-		values[1] = PointerGetDatum(checkpoint_ns);
-		values[2] = PointerGetDatum(checkpoint_id);
-		values[3] = PointerGetDatum(parent_id);
-		values[4] = JsonbPGetDatum(checkpoint);
-		values[5] = JsonbPGetDatum(metadata);
+		values[6] = PointerGetDatum(checkpoint_id);
+		values[7] = PointerGetDatum(parent_id);
+		values[8] = JsonbPGetDatum(checkpoint);
+		values[9] = JsonbPGetDatum(metadata);
 		run_plan(plan, values, nulls, SPI_OK_INSERT);
 	}
 
@@ -696,8 +666,7 @@ write_rows_add(WriteRows *rows, int idx, const char *channel, int chlen,
 
 /*
  * put_writes(thread_id text, checkpoint_ns text, checkpoint_id text,
- *            task_id text, writes jsonb, task_path text, ttl interval)
- * returns integer
+ *            task_id text, writes jsonb, task_path text) returns integer
  *
  * Stores a task's pending writes against a checkpoint, which must exist.
  * writes is a JSON array whose elements are [channel, value] (a JSON value,
@@ -717,8 +686,6 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 	text	   *task_path = optional_text(fcinfo, 5, "");
 	Jsonb	   *writes;
 	WriteRows	rows = {0};
-	Datum		expires_at;
-	bool		expires_null;
 	int			n;
 	int			i;
 	uint64		stored = 0;
@@ -739,7 +706,6 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 				 errmsg("writes must be a JSON array of [channel, value] pairs"),
 				 errdetail("The writes given are %s.",
 						   JB_ROOT_IS_SCALAR(writes) ? "a scalar" : "an object")));
-	expires_at = thread_expires_at(fcinfo, 6, &expires_null);
 
 	n = JsonContainerSize(&writes->root);
 	for (i = 0; i < n; i++)
@@ -814,11 +780,10 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 					   type, typelen, blob);
 	}
 
+	/* Wait for a delete, prune or expiry of the thread in progress. */
+	cp_lock_thread(thread_id, ShareLock, false);
 	SPI_connect();
-
-	/* The thread row first: it serializes this call with delete and prune. */
-	if (!touch_thread(PointerGetDatum(thread_id), expires_at, expires_null, false) ||
-		!checkpoint_exists(PointerGetDatum(thread_id), PointerGetDatum(checkpoint_ns),
+	if (!cp_checkpoint_exists(PointerGetDatum(thread_id), PointerGetDatum(checkpoint_ns),
 						   PointerGetDatum(checkpoint_id)))
 		missing_checkpoint("checkpoint", thread_id, checkpoint_ns, checkpoint_id);
 

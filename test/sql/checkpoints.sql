@@ -195,19 +195,32 @@ SELECT checkpoint_id, pending_sends FROM agentstore.list_checkpoints('cp-sends')
 SELECT agentstore.put_checkpoint('cp-sends', '', '{"v": 4, "id": "0003", "channel_versions": {}}', '{}', '{}', NULL, '0001');
 SELECT pending_sends FROM agentstore.get_checkpoint('cp-sends');
 
--- Sliding TTL: every write sets expires_at = now() + ttl; the ttl argument
--- overrides agentstore.checkpoint_ttl; 0 means never; reads do not extend it
+-- Sliding TTL: every put sets expires_at = now() + ttl; the ttl argument
+-- overrides agentstore.checkpoint_ttl; 0 means never; writes and reads do
+-- not extend it
 SELECT expires_at FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-1';
+BEGIN;
 SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0001"}', '{}', '{}', ttl => '1 day');
-SELECT expires_at - updated_at AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
-SET agentstore.checkpoint_ttl = '2h';
-SELECT agentstore.put_writes('cp-ttl', '', '0001', 'task', '[["x", 1]]');
-SELECT expires_at - updated_at AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
-SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0002"}', '{}', '{}', NULL, '0001', '0');
+SELECT expires_at - now() AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
+COMMIT;
+BEGIN;
+SET LOCAL agentstore.checkpoint_ttl = '2h';
+SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0002"}', '{}', '{}', NULL, '0001');
+SELECT expires_at - now() AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
+COMMIT;
+-- put_writes leaves it alone
+UPDATE agentstore.checkpoint_threads SET expires_at = '2100-01-01' WHERE thread_id = 'cp-ttl';
+SELECT agentstore.put_writes('cp-ttl', '', '0002', 'task', '[["x", 1]]');
 SELECT expires_at FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
-SELECT agentstore.put_writes('cp-ttl', '', '0002', 'task', '[["x", 1]]', ttl => '30 minutes');
-SELECT expires_at - updated_at AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
-RESET agentstore.checkpoint_ttl;
+-- a zero TTL clears it
+SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0003"}', '{}', '{}', NULL, '0002', '0');
+SELECT expires_at FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
+BEGIN;
+SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0004"}', '{}', '{}', NULL, '0003', '30 minutes');
+SELECT expires_at - now() AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
+COMMIT;
+SELECT agentstore.put_checkpoint('cp-ttl', '', '{"id": "0005"}', '{}', '{}', NULL, '0004');
+SELECT expires_at FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-ttl';
 -- reads leave it alone
 UPDATE agentstore.checkpoint_threads SET expires_at = '2000-01-01' WHERE thread_id = 'cp-ttl';
 SELECT count(*) FROM agentstore.get_checkpoint('cp-ttl');
@@ -259,8 +272,10 @@ SELECT (SELECT array_agg(pg_temp.show(t) ORDER BY t.checkpoint_ns, t.checkpoint_
 SELECT (SELECT count(*) FROM agentstore.checkpoint_blobs WHERE thread_id = 'cp-1-copy') AS blobs,
        (SELECT count(*) FROM agentstore.checkpoint_writes WHERE thread_id = 'cp-1-copy') AS writes,
        (SELECT expires_at IS NULL FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-1-copy') AS never_expires;
+BEGIN;
 SELECT agentstore.copy_thread('cp-1', 'cp-1-copy-ttl', '1 day');
-SELECT expires_at - updated_at AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-1-copy-ttl';
+SELECT expires_at - now() AS ttl FROM agentstore.checkpoint_threads WHERE thread_id = 'cp-1-copy-ttl';
+COMMIT;
 
 -- prune_checkpoints: keeps the newest keep_last per namespace and every blob
 -- a kept checkpoint names, even one written long before

@@ -3,13 +3,13 @@
 -- any of them must change this file on purpose.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 
 -- The functions, with their argument types.
 SELECT has_function('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval']);
 SELECT has_function('agentstore', 'put_writes',
-    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text', 'interval']);
+    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text']);
 SELECT has_function('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text']);
 SELECT has_function('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text']);
@@ -18,13 +18,15 @@ SELECT has_function('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval
 SELECT has_function('agentstore', 'prune_checkpoints', ARRAY['text', 'integer']);
 SELECT has_function('agentstore', 'expire_checkpoint_threads', ARRAY['integer']);
 SELECT has_function('agentstore', '_checkpoint_blob_key', ARRAY['text', 'text', 'text', 'text']);
+SELECT has_function('agentstore', '_checkpoint_keys_ok', ARRAY['text', 'text', 'text', 'text', 'text', 'text']);
+SELECT has_function('agentstore', '_checkpoint_lock_thread', ARRAY['text', 'boolean']);
 
 -- Argument names and defaults: callers use named notation.
 SELECT is(pg_get_function_arguments('agentstore.put_checkpoint(text, text, jsonb, json, jsonb, jsonb, text, interval)'::regprocedure),
     'thread_id text, checkpoint_ns text, checkpoint jsonb, metadata json, new_versions jsonb, blobs jsonb DEFAULT NULL::jsonb, parent_checkpoint_id text DEFAULT NULL::text, ttl interval DEFAULT NULL::interval',
     'put_checkpoint arguments');
-SELECT is(pg_get_function_arguments('agentstore.put_writes(text, text, text, text, jsonb, text, interval)'::regprocedure),
-    'thread_id text, checkpoint_ns text, checkpoint_id text, task_id text, writes jsonb, task_path text DEFAULT ''''::text, ttl interval DEFAULT NULL::interval',
+SELECT is(pg_get_function_arguments('agentstore.put_writes(text, text, text, text, jsonb, text)'::regprocedure),
+    'thread_id text, checkpoint_ns text, checkpoint_id text, task_id text, writes jsonb, task_path text DEFAULT ''''::text',
     'put_writes arguments');
 SELECT is(pg_get_function_arguments('agentstore.get_checkpoint(text, text, text)'::regprocedure),
     'thread_id text, checkpoint_ns text DEFAULT ''''::text, checkpoint_id text DEFAULT NULL::text',
@@ -46,7 +48,7 @@ SELECT is(pg_get_function_arguments('agentstore.expire_checkpoint_threads(intege
 SELECT function_returns('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval'], 'text');
 SELECT function_returns('agentstore', 'put_writes',
-    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text', 'interval'], 'integer');
+    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text'], 'integer');
 SELECT function_returns('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'],
     'setof agentstore.checkpoint_tuple');
 SELECT function_returns('agentstore', 'list_checkpoints',
@@ -74,7 +76,7 @@ SELECT is(
 SELECT volatility_is('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval'], 'volatile');
 SELECT volatility_is('agentstore', 'put_writes',
-    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text', 'interval'], 'volatile');
+    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text'], 'volatile');
 SELECT volatility_is('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'], 'stable');
 SELECT volatility_is('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'stable');
@@ -93,7 +95,7 @@ SELECT isnt_strict('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text']
 SELECT function_lang_is('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval'], 'c');
 SELECT function_lang_is('agentstore', 'put_writes',
-    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text', 'interval'], 'c');
+    ARRAY['text', 'text', 'text', 'text', 'jsonb', 'text'], 'c');
 SELECT function_lang_is('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'], 'c');
 SELECT function_lang_is('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'c');

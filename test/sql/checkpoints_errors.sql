@@ -103,7 +103,6 @@ SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '', 't', '[]'
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', '', '[]')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', repeat('t', 256), '[]')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '[]', repeat('p', 1025))$$);
-SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '[]', ttl => '-1 day')$$);
 -- writes: a JSON array of [channel, value] or [channel, type, base64]
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '{"a": 1}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '"a"')$$);
@@ -162,7 +161,7 @@ SELECT pg_temp.err($$SELECT agentstore.expire_checkpoint_threads(0)$$);
 SELECT pg_temp.rows('cp-err-ok');
 
 -- The tables' own constraints hold for rows written by other means.
-SELECT pg_temp.err($$INSERT INTO agentstore.checkpoint_threads VALUES ('', '2000-01-01', '2000-01-01')$$);
+SELECT pg_temp.err($$INSERT INTO agentstore.checkpoint_threads VALUES ('', '2000-01-01')$$);
 SELECT pg_temp.err($$INSERT INTO agentstore.checkpoint_blobs (thread_id, channel, version, type) VALUES ('cp-err', 'c', '', 'json')$$);
 SELECT pg_temp.err($$INSERT INTO agentstore.checkpoint_writes (thread_id, checkpoint_id, task_id, idx, channel, blob) VALUES ('cp-err', '1', repeat('t', 256), 0, 'c', '')$$);
 
