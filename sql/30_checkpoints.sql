@@ -49,6 +49,10 @@ CREATE TABLE agentstore.checkpoints (
         agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, checkpoint_id, NULL, NULL, NULL))
 );
 
+-- Finds a checkpoint by id alone (langgraphgo loads and deletes by
+-- checkpoint id) and orders listings across threads.
+CREATE INDEX checkpoints_checkpoint_id ON agentstore.checkpoints (checkpoint_id);
+
 CREATE TABLE agentstore.checkpoint_blobs (
     thread_id     text COLLATE "C" NOT NULL,
     checkpoint_ns text COLLATE "C" NOT NULL DEFAULT '',
@@ -214,6 +218,53 @@ BEGIN
     PERFORM agentstore._checkpoint_lock_thread(delete_thread.thread_id, false);
     DELETE FROM agentstore.checkpoint_threads t WHERE t.thread_id = delete_thread.thread_id;
     RETURN agentstore._checkpoint_remove_thread(delete_thread.thread_id);
+END
+$$;
+
+-- Remove one checkpoint (in every thread and namespace that has that id,
+-- unless they are given), its writes, and the blobs no other checkpoint of
+-- its thread names.  langgraphgo's Delete.  Returns the checkpoints removed.
+CREATE FUNCTION agentstore.delete_checkpoint(
+    checkpoint_id text,
+    thread_id     text DEFAULT NULL,
+    checkpoint_ns text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thread text;
+    gone record;
+    removed bigint := 0;
+BEGIN
+    PERFORM agentstore._checkpoint_require(delete_checkpoint.checkpoint_id, 'checkpoint_id');
+    FOR thread IN
+        SELECT DISTINCT c.thread_id FROM agentstore.checkpoints c
+         WHERE c.checkpoint_id = delete_checkpoint.checkpoint_id
+           AND (delete_checkpoint.thread_id IS NULL OR c.thread_id = delete_checkpoint.thread_id)
+         ORDER BY 1
+    LOOP
+        PERFORM agentstore._checkpoint_lock_thread(thread, false);
+        FOR gone IN
+            DELETE FROM agentstore.checkpoints c
+             WHERE c.thread_id = thread AND c.checkpoint_id = delete_checkpoint.checkpoint_id
+               AND (delete_checkpoint.checkpoint_ns IS NULL OR c.checkpoint_ns = delete_checkpoint.checkpoint_ns)
+            RETURNING c.checkpoint_ns, c.checkpoint -> 'channel_versions' AS versions
+        LOOP
+            DELETE FROM agentstore.checkpoint_writes w
+             WHERE w.thread_id = thread AND w.checkpoint_ns = gone.checkpoint_ns
+               AND w.checkpoint_id = delete_checkpoint.checkpoint_id;
+            DELETE FROM agentstore.checkpoint_blobs b
+             USING jsonb_each_text(CASE jsonb_typeof(gone.versions) WHEN 'object' THEN gone.versions END) AS v
+             WHERE b.thread_id = thread AND b.checkpoint_ns = gone.checkpoint_ns
+               AND b.channel = v.key AND b.version = v.value
+               AND NOT EXISTS (SELECT FROM agentstore.checkpoints c
+                                WHERE c.thread_id = thread AND c.checkpoint_ns = gone.checkpoint_ns
+                                  AND c.checkpoint -> 'channel_versions' ->> v.key = v.value);
+            removed := removed + 1;
+        END LOOP;
+    END LOOP;
+    RETURN removed;
 END
 $$;
 

@@ -300,11 +300,63 @@ SELECT * FROM agentstore.prune_checkpoints('cp-prune', 3);
 -- a thread that does not exist: nothing to remove
 SELECT * FROM agentstore.prune_checkpoints('cp-none', 1);
 
+-- delete_checkpoint: one checkpoint, its writes, and the blobs no other
+-- checkpoint of the thread names (the blob of count version 2 stays: 0003
+-- names it too)
+SELECT agentstore.put_writes('cp-1', '', '0002', 'task', '[["count", 5]]');
+SELECT agentstore.put_checkpoint('cp-1', '', '{"id": "0002a", "channel_versions": {"count": 2, "extra": 1}}',
+    '{}', '{"extra": 1}', '{"extra": ["json", "MQ=="]}');
+SELECT agentstore.delete_checkpoint('0002', 'cp-1');
+SELECT agentstore.delete_checkpoint('0002a', 'cp-1');
+SELECT checkpoint_ns, checkpoint_id FROM agentstore.list_checkpoints('cp-1');
+SELECT checkpoint_ns, channel, version FROM agentstore.checkpoint_blobs WHERE thread_id = 'cp-1' ORDER BY 1, 2, 3;
+SELECT count(*) FROM agentstore.checkpoint_writes WHERE thread_id = 'cp-1' AND checkpoint_id = '0002';
+-- without a thread: every thread (and namespace) that has the id; with a
+-- namespace, only that namespace
+SELECT agentstore.put_checkpoint(t, ns, '{"id": "cp-dup"}', '{}', '{}')
+  FROM unnest(ARRAY['cp-dup-a', 'cp-dup-b']) t, unnest(ARRAY['', 'sub']) ns;
+SELECT agentstore.delete_checkpoint('cp-dup', checkpoint_ns => 'sub');
+SELECT thread_id, checkpoint_ns FROM agentstore.checkpoints WHERE checkpoint_id = 'cp-dup' ORDER BY 1, 2;
+SELECT agentstore.delete_checkpoint('cp-dup');
+SELECT count(*) FROM agentstore.checkpoints WHERE checkpoint_id = 'cp-dup';
+SELECT agentstore.delete_checkpoint('no-such-checkpoint');
+
+-- langgraphgo's store (seed 002) on these tables, as README shows it: the
+-- execution id is the thread, the checkpoint document holds node name,
+-- state, timestamp and version.
+-- Save
+SELECT agentstore.put_checkpoint(
+    thread_id     => 'cp-exec-1',
+    checkpoint_ns => '',
+    checkpoint    => jsonb_build_object('id', 'checkpoint_' || i, 'node_name', 'node' || i,
+                         'state', jsonb_build_object('count', i), 'version', 1,
+                         'timestamp', '2025-01-01T00:00:0' || i || 'Z'),
+    metadata      => '{"execution_id": "cp-exec-1"}',
+    new_versions  => '{}')
+  FROM generate_series(1, 3) i;
+-- Save again (an upsert by id)
+SELECT agentstore.put_checkpoint('cp-exec-1', '',
+    '{"id": "checkpoint_2", "node_name": "node2", "state": {"count": 20}, "version": 2,
+      "timestamp": "2025-01-01T00:00:02Z"}', '{"execution_id": "cp-exec-1"}', '{}');
+-- Load
+SELECT checkpoint_id, checkpoint ->> 'node_name' AS node_name, checkpoint -> 'state' AS state,
+       (checkpoint ->> 'timestamp')::timestamptz AS timestamp, (checkpoint ->> 'version')::int AS version,
+       metadata
+  FROM agentstore.list_checkpoints(checkpoint_id => 'checkpoint_2');
+-- List, oldest first
+SELECT checkpoint_id, checkpoint -> 'state' AS state
+  FROM agentstore.list_checkpoints('cp-exec-1', '')
+ ORDER BY (checkpoint ->> 'timestamp')::timestamptz;
+-- Delete
+SELECT agentstore.delete_checkpoint('checkpoint_1');
+-- Clear
+SELECT agentstore.delete_thread('cp-exec-1');
+
 -- The returned id is the checkpoint's
 SELECT agentstore.put_checkpoint('cp-return', 'ns', '{"id": "abc"}', '{}', '{}') AS id;
 
 SELECT agentstore.delete_thread(t)
   FROM unnest(ARRAY['cp-1', 'cp-1-copy', 'cp-1-copy-ttl', 'cp-order', 'cp-inline', 'cp-types',
                     'cp-versions', 'cp-nul', 'cp-paths', 'cp-sends', 'cp-ttl-live', 'cp-del',
-                    'cp-del-other', 'cp-prune', 'cp-return']) AS t;
+                    'cp-del-other', 'cp-prune', 'cp-return', 'cp-dup-a', 'cp-dup-b']) AS t;
 SELECT count(*) AS leftovers FROM agentstore.checkpoint_threads WHERE thread_id LIKE 'cp-%';

@@ -3,7 +3,7 @@
 -- any of them must change this file on purpose.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(58);
+SELECT plan(61);
 
 -- The functions, with their argument types.
 SELECT has_function('agentstore', 'put_checkpoint',
@@ -14,6 +14,7 @@ SELECT has_function('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'
 SELECT has_function('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text']);
 SELECT has_function('agentstore', 'delete_thread', ARRAY['text']);
+SELECT has_function('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text']);
 SELECT has_function('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval']);
 SELECT has_function('agentstore', 'prune_checkpoints', ARRAY['text', 'integer']);
 SELECT has_function('agentstore', 'expire_checkpoint_threads', ARRAY['integer']);
@@ -36,6 +37,9 @@ SELECT is(pg_get_function_arguments('agentstore.list_checkpoints(text, text, jso
     'list_checkpoints arguments');
 SELECT is(pg_get_function_arguments('agentstore.delete_thread(text)'::regprocedure),
     'thread_id text', 'delete_thread arguments');
+SELECT is(pg_get_function_arguments('agentstore.delete_checkpoint(text, text, text)'::regprocedure),
+    'checkpoint_id text, thread_id text DEFAULT NULL::text, checkpoint_ns text DEFAULT NULL::text',
+    'delete_checkpoint arguments');
 SELECT is(pg_get_function_arguments('agentstore.copy_thread(text, text, interval)'::regprocedure),
     'from_thread_id text, to_thread_id text, ttl interval DEFAULT NULL::interval',
     'copy_thread arguments');
@@ -54,6 +58,7 @@ SELECT function_returns('agentstore', 'get_checkpoint', ARRAY['text', 'text', 't
 SELECT function_returns('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'setof agentstore.checkpoint_tuple');
 SELECT function_returns('agentstore', 'delete_thread', ARRAY['text'], 'bigint');
+SELECT function_returns('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text'], 'bigint');
 SELECT function_returns('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval'], 'bigint');
 SELECT function_returns('agentstore', 'prune_checkpoints', ARRAY['text', 'integer'], 'setof record');
 SELECT is(pg_get_function_result('agentstore.prune_checkpoints(text, integer)'::regprocedure),

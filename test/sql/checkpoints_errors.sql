@@ -139,6 +139,7 @@ SELECT pg_temp.err($$SELECT * FROM agentstore.list_checkpoints('cp-err-ok', max_
 
 -- delete_thread, copy_thread, prune_checkpoints, expire_checkpoint_threads
 SELECT pg_temp.err($$SELECT agentstore.delete_thread(NULL)$$);
+SELECT pg_temp.err($$SELECT agentstore.delete_checkpoint(NULL)$$);
 SELECT pg_temp.err($$SELECT agentstore.copy_thread(NULL, 'cp-err-copy')$$);
 SELECT pg_temp.err($$SELECT agentstore.copy_thread('cp-err-ok', NULL)$$);
 SELECT pg_temp.err($$SELECT agentstore.copy_thread('cp-err-ok', '')$$);
