@@ -413,6 +413,22 @@ key_seen(char **keys, int *lens, int n, const char *key, int len)
 	return false;
 }
 
+/* Append one entry "channel":[type,value] of channel_values. */
+static void
+append_value_entry(StringInfo out, bool *first, const char *channel, int channel_len,
+				   const char *type, int type_len, const char *data, int data_len)
+{
+	if (!*first)
+		appendStringInfoChar(out, ',');
+	*first = false;
+	cp_append_json_string(out, channel, channel_len);
+	appendStringInfoString(out, ":[");
+	cp_append_json_string(out, type, type_len);
+	appendStringInfoChar(out, ',');
+	cp_append_blob_value(out, type, type_len, data, data_len);
+	appendStringInfoChar(out, ']');
+}
+
 /*
  * Build channel_values: {channel: [type, value]} for every blob named by
  * channel_versions (skipping LangGraph's "empty" marker), then the inline
@@ -475,17 +491,10 @@ build_channel_values(CpReader *r, Datum thread_id, Datum checkpoint_ns,
 			if (VARSIZE_ANY_EXHDR(type) == 5 && memcmp(VARDATA_ANY(type), "empty", 5) == 0)
 				continue;
 			blob = slot_varlena(&r->blobs, BLOB_BLOB);
-			if (!first)
-				appendStringInfoChar(out, ',');
-			first = false;
-			cp_append_json_string(out, key.val.string.val, key.val.string.len);
-			appendStringInfoString(out, ":[");
-			cp_append_json_string(out, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
-			appendStringInfoChar(out, ',');
-			cp_append_blob_value(out, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type),
-								 blob ? VARDATA_ANY(blob) : NULL,
-								 blob ? VARSIZE_ANY_EXHDR(blob) : 0);
-			appendStringInfoChar(out, ']');
+			append_value_entry(out, &first, key.val.string.val, key.val.string.len,
+							   VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type),
+							   blob ? VARDATA_ANY(blob) : NULL,
+							   blob ? VARSIZE_ANY_EXHDR(blob) : 0);
 			found[nfound] = key.val.string.val;
 			found_len[nfound++] = key.val.string.len;
 		}
@@ -511,14 +520,9 @@ build_channel_values(CpReader *r, Datum thread_id, Datum checkpoint_ns,
 			if (tok != WJB_VALUE ||
 				key_seen(found, found_len, nfound, key.val.string.val, key.val.string.len))
 				continue;
-			if (!first)
-				appendStringInfoChar(out, ',');
-			first = false;
 			json = cp_jsonb_value_text(&v, &len);
-			cp_append_json_string(out, key.val.string.val, key.val.string.len);
-			appendStringInfoString(out, ":[\"json\",");
-			appendBinaryStringInfo(out, json, len);
-			appendStringInfoChar(out, ']');
+			append_value_entry(out, &first, key.val.string.val, key.val.string.len,
+							   CP_JSON_TYPE, 4, json, len);
 		}
 	}
 	appendStringInfoChar(out, '}');
