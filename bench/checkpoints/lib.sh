@@ -4,11 +4,11 @@
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # cp_compare SECS LABEL... : pgbench tps of several "MODE:FILE" cases, run
-# in alternation (rounds of SECS/3 seconds each, so that a load change on a
+# in alternation (5 rounds of SECS/5 seconds each, so that a load change on a
 # shared machine hits every case alike); prints each case's median tps, in
 # the order given.
 cp_compare() {
-	local secs=$1 rounds=3 r i
+	local secs=$1 rounds=5 r i
 	shift
 	local -a cases=("$@") results
 	local round_secs=$(( secs / rounds > 2 ? secs / rounds : 2 ))
