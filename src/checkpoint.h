@@ -55,6 +55,7 @@ extern bool cp_jsonb_is_primitive(JsonbValue *v);
 extern char *cp_jsonb_value_text(JsonbValue *v, int *len);
 extern char *cp_version_text(JsonbValue *v);
 extern bool cp_version_ok(JsonbValue *v);
+extern bool cp_jbv_string_ok(JsonbValue *v, int max);
 extern JsonbValue *cp_object_get(Jsonb *jb, const char *key,
 								 JsonbValue *buf);
 extern JsonbValue *cp_container_get(JsonbValue *obj, const char *key,

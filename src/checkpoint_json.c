@@ -151,8 +151,17 @@ cp_version_ok(JsonbValue *v)
 {
 	if (v->type == jbvNumeric)
 		return true;
-	return v->type == jbvString && v->val.string.len > 0 &&
-		v->val.string.len <= CP_MAX_KEY;
+	return cp_jbv_string_ok(v, CP_MAX_KEY);
+}
+
+/* Whether a jsonb value is a string of 1 to max characters. */
+bool
+cp_jbv_string_ok(JsonbValue *v, int max)
+{
+	if (v->type != jbvString || v->val.string.len == 0)
+		return false;
+	return v->val.string.len <= max ||
+		pg_mbstrlen_with_len(v->val.string.val, v->val.string.len) <= max;
 }
 
 /*

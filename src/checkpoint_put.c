@@ -512,8 +512,7 @@ agentstore_put_checkpoint(PG_FUNCTION_ARGS)
 								channel)));
 			type = getIthJsonbValueFromContainer(val.val.binary.data, 0);
 			data = getIthJsonbValueFromContainer(val.val.binary.data, 1);
-			if (type->type != jbvString || type->val.string.len == 0 ||
-				type->val.string.len > CP_MAX_KEY)
+			if (!cp_jbv_string_ok(type, CP_MAX_KEY))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("blob of channel \"%s\" has an invalid type", channel),
@@ -754,8 +753,7 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 			char	   *subject;
 
 			value = getIthJsonbValueFromContainer(w->val.binary.data, 2);
-			if (t->type != jbvString || t->val.string.len == 0 ||
-				t->val.string.len > CP_MAX_KEY)
+			if (!cp_jbv_string_ok(t, CP_MAX_KEY))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("write %d to channel \"%s\" has an invalid type", i, chname),
