@@ -11,11 +11,11 @@
  * on the stream held to transaction end, so two writers of one stream are
  * serialised and the second one sees the first one's rows:
  *
- * - The lock is an advisory-type LOCKTAG in a private key space: field1 is
- *   the database, field2/field3 a 64-bit hash of (table, stream name) and
- *   field4 STREAM_LOCK_FIELD4, which SQL's advisory functions never use.  A
- *   hash collision only makes two streams share a lock.  Deadlock detection,
- *   pg_locks and lock_timeout work as for any heavyweight lock.
+ * - The lock is keylock.c's: an advisory-type LOCKTAG in agentstore's own
+ *   space KEYLOCK_STREAM (field4 0x4153, which SQL's advisory functions
+ *   never use), on a 64-bit hash of the stream name.  A hash collision only
+ *   makes two streams share a lock.  Deadlock detection, pg_locks and
+ *   lock_timeout work as for any heavyweight lock.
  *
  * - The probe reads with SnapshotSelf: every committed row, plus this
  *   transaction's own rows including those of the current command.  Once we
@@ -59,7 +59,6 @@
 #include "common/hashfn.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
-#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -70,6 +69,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "keylock.h"
 #include "streams.h"
 
 /* One stream known to this transaction. */
@@ -83,7 +83,7 @@ typedef struct StreamEntry
 	int64		next_version;	/* next version to hand out */
 } StreamEntry;
 
-/* Hash table entry: the streams whose (table, name) hash to 'hash'. */
+/* Hash table entry: the streams whose names hash to 'hash'. */
 typedef struct StreamBucket
 {
 	uint64		hash;			/* key */
@@ -98,6 +98,7 @@ static bool callbacks_registered = false;
 /* Cached description of the events table (one table in practice). */
 static StreamTableInfo table_info;
 static bool table_info_valid = false;
+static uint64 table_info_generation = 0;
 
 /*
  * Forget every cached version: at transaction end, and when a subtransaction
@@ -251,6 +252,7 @@ stream_table_info(Relation rel)
 		list_free(indexes);
 	}
 
+	table_info.generation = ++table_info_generation;
 	table_info_valid = true;
 	return &table_info;
 }
@@ -296,22 +298,28 @@ probe_stream_version(Relation rel, const StreamTableInfo *info,
 	return result;
 }
 
-/* 64-bit hash of (table, stream name): the lock key and the cache key. */
-static inline uint64
-stream_hash(Oid relid, const char *name, int len)
+/*
+ * 64-bit hash of a stream name: the key of its lock (keylock.c's stream
+ * space, shared with any other C code that locks a stream) and of the cache.
+ */
+static uint64
+stream_hash(const char *name, int len)
 {
-	return hash_bytes_extended((const unsigned char *) name, len, relid);
+	char	   *cname = pnstrdup(name, len);
+	uint64		hash = keylock_hash(1, (const char *const *) &cname);
+
+	pfree(cname);
+	return hash;
 }
 
-/* Take the stream's lock, held to the end of the (sub)transaction. */
-static void
-lock_stream(uint64 hash)
+/*
+ * The key of a stream's lock: callers that lock several streams take them
+ * in the order of this key, so that they cannot deadlock with each other.
+ */
+uint64
+stream_lock_key(Relation rel, const char *name, int len)
 {
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (hash >> 32),
-						 (uint32) hash, STREAM_LOCK_FIELD4);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	return stream_hash(name, len);
 }
 
 /* The cache entry of a stream, or NULL if this transaction has not locked it. */
@@ -325,7 +333,7 @@ find_stream(Oid relid, const char *name, int len, uint64 *hash)
 		last_entry->len == len && memcmp(last_entry->name, name, len) == 0)
 		return last_entry;
 
-	*hash = stream_hash(relid, name, len);
+	*hash = stream_hash(name, len);
 	if (stream_cache == NULL)
 		return NULL;
 	bucket = (StreamBucket *) hash_search(stream_cache, hash, HASH_FIND, NULL);
@@ -363,7 +371,7 @@ locked_stream(Relation rel, const char *name, int len)
 		return entry;
 
 	/* Lock first, then read: the version is only valid under the lock. */
-	lock_stream(hash);
+	keylock_acquire(KEYLOCK_STREAM, hash);
 	current = probe_stream_version(rel, info, name, len);
 
 	if (stream_cache == NULL)

@@ -19,14 +19,6 @@
 
 #include "utils/relcache.h"
 
-/*
- * locktag_field4 of the per-stream locks (LOCKTAG_ADVISORY).  SQL's advisory
- * lock functions use 1 and 2, so these locks never collide with an
- * application's pg_advisory_lock(); pg_locks shows them as locktype
- * 'advisory' with objsubid 16723 ("AS").
- */
-#define STREAM_LOCK_FIELD4			0x4153
-
 /* Longest stream name (events_stream_check). */
 #define STREAM_NAME_MAX_LEN			1024
 
@@ -54,9 +46,13 @@ typedef struct StreamTableInfo
 	AttrNumber	event_id_attnum;	/* InvalidAttrNumber if none */
 	Oid			pkey_index;		/* (stream, version) */
 	Oid			event_id_index; /* unique (stream, event_id), or InvalidOid */
+	uint64		generation;		/* changes whenever the table is looked up again */
 } StreamTableInfo;
 
 extern const StreamTableInfo *stream_table_info(Relation rel);
+
+/* Order in which to lock several streams (see stream_versions.c). */
+extern uint64 stream_lock_key(Relation rel, const char *name, int len);
 
 /* Lock the stream (if not yet) and hand out versions first..first+count-1. */
 extern int64 stream_reserve_versions(Relation rel, const char *name, int len,
