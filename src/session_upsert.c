@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "checkpoint.h"		/* cp_jsonb_type_name() */
 #include "sessions.h"
 
 PG_FUNCTION_INFO_V1(agentstore_upsert_sessions_jsonb);
@@ -184,27 +185,6 @@ element_finish(ElementRow *row, SessionBulk *bulk, text *default_app,
 	session_bulk_add(bulk, row->values, row->nulls, preserve, row->element);
 }
 
-/* The name of a JsonbValue's type, for messages. */
-static const char *
-jbv_type_name(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return "string";
-		case jbvNumeric:
-			return "number";
-		case jbvBool:
-			return "boolean";
-		case jbvNull:
-			return "null";
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? "object" : "array";
-		default:
-			return "value";
-	}
-}
-
 /* Convert one field value given as a JsonbValue. */
 static void
 set_field_jbv(ElementRow *row, int f, JsonbValue *v)
@@ -219,7 +199,7 @@ set_field_jbv(ElementRow *row, int f, JsonbValue *v)
 	{
 		case FK_TEXT:
 			if (v->type != jbvString)
-				wrong_type(row, f, jbv_type_name(v));
+				wrong_type(row, f, cp_jsonb_type_name(v));
 			row->values[f] = PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
 																	  v->val.string.len));
 			row->nulls[f] = false;
@@ -235,7 +215,7 @@ set_field_jbv(ElementRow *row, int f, JsonbValue *v)
 			else if (v->type == jbvNumeric)
 				set_timestamp_number(row, f, v->val.numeric);
 			else
-				wrong_type(row, f, jbv_type_name(v));
+				wrong_type(row, f, cp_jsonb_type_name(v));
 			break;
 	}
 	row->field = -1;
@@ -339,7 +319,7 @@ agentstore_upsert_sessions_jsonb(PG_FUNCTION_ARGS)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			element_not_object(element, jbv_type_name(&v));
+			element_not_object(element, cp_jsonb_type_name(&v));
 
 		MemoryContextReset(elem_cxt);
 		old = MemoryContextSwitchTo(elem_cxt);
