@@ -26,6 +26,7 @@ int			agentstore_track_event_ttl = 0;
 int			agentstore_app_state_ttl = 0;
 int			agentstore_user_state_ttl = 0;
 int			agentstore_checkpoint_ttl = 0;
+int			agentstore_ttl_max_workers = 2;
 
 /* Define one "default TTL" parameter; they differ only in name and text. */
 static void
@@ -52,7 +53,7 @@ agentstore_define_gucs(void)
 							 "Soft-deleted rows are purged after agentstore.ttl_purge_after.",
 							 &agentstore_soft_delete,
 							 true,
-							 PGC_SIGHUP, 0,
+							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.batch_size",
@@ -84,7 +85,7 @@ agentstore_define_gucs(void)
 							"A larger backlog is worked off over several transactions.",
 							&agentstore_ttl_batch_size,
 							1000, 1, 1000000,
-							PGC_SIGHUP, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.ttl_purge_after",
@@ -92,7 +93,15 @@ agentstore_define_gucs(void)
 							NULL,
 							&agentstore_ttl_purge_after,
 							7 * 24 * 3600, -1, INT_MAX,
-							PGC_SIGHUP, GUC_UNIT_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_max_workers",
+							"Most databases the TTL worker expires rows in at the same time.",
+							"Each takes a background worker slot (max_worker_processes) while its pass runs.",
+							&agentstore_ttl_max_workers,
+							2, 1, 64,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
 	define_ttl_guc("agentstore.session_ttl",
