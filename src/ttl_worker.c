@@ -152,12 +152,20 @@ run_pass(void)
 			}
 			if (first)
 			{
+				/*
+				 * A transaction of its own records the start of the pass, so
+				 * that a pass that never finishes is visible, and says so.
+				 */
 				ttl_runs_mark_interrupted();
 				ttl_pass_start(&pass);
+				ttl_pass_save(&pass, false, NULL);
 			}
-			pgstat_report_activity(STATE_RUNNING, ttl_pass_step_name(&pass));
-			done = ttl_pass_batch(&pass);
-			ttl_pass_save(&pass, done, NULL);
+			else
+			{
+				pgstat_report_activity(STATE_RUNNING, ttl_pass_step_name(&pass));
+				done = ttl_pass_batch(&pass);
+				ttl_pass_save(&pass, done, NULL);
+			}
 			commit_batch();
 			ttl_pass_committed(&pass);
 			first = false;
