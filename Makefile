@@ -12,7 +12,8 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # in file-name order.  Upgrade scripts from released versions live in
 # sql/upgrade/ and are installed as they are.
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
+DATA = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql) \
+	$(wildcard sql/releases/$(EXTENSION)--*.sql)
 
 # One regression file per feature, pgTAP contracts included (test/sql/*.sql),
 # isolation specs (test/specs/*.spec) and TAP tests (test/t/*.pl).

@@ -104,10 +104,13 @@ if [ ${#taps[@]} -gt 0 ]; then
 	tap_ok=$(grep -cE '^ok [0-9]+' "$WORK/tap.log" || true)
 	tap_bad=$(grep -cE '^not ok [0-9]+' "$WORK/tap.log" || true)
 	tap_skip=$(grep -cE '^ok [0-9]+ .*# skip' "$WORK/tap.log" || true)
+	# a whole file skipped (prove: "t.pl .. skipped: why") counts as one skipped test
+	tap_skip_all=$(grep -cE '\.\. skipped: ' "$WORK/tap.log" || true)
+	skipped=$((skipped + tap_skip_all))
 	passed=$((passed + tap_ok - tap_skip))
 	skipped=$((skipped + tap_skip))
 	failed=$((failed + tap_bad))
-	if ! grep -q '^Result: PASS' "$WORK/tap.log"; then
+	if ! grep -qE '^Result: (PASS|NOTESTS)' "$WORK/tap.log"; then
 		# a script that died without a "not ok" still fails the run
 		[ "$tap_bad" -gt 0 ] || failed=$((failed + 1))
 		failures+=("tap")

@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * keylock.h
+ *	  Transaction-level locks on a key (a stream name, a session key) in
+ *	  lock spaces of agentstore's own, which SQL's advisory-lock functions
+ *	  cannot reach.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef AGENTSTORE_KEYLOCK_H
+#define AGENTSTORE_KEYLOCK_H
+
+/*
+ * The lock space is stored in the 16-bit field4 of an advisory LOCKTAG;
+ * SQL's pg_advisory_* functions use only 1 and 2 there.  pg_locks shows
+ * these locks as locktype "advisory" with objsubid = the space.
+ */
+typedef enum KeyLockSpace
+{
+	KEYLOCK_STREAM = 0x4153,	/* a stream's versions */
+	KEYLOCK_SESSION_KEY = 0x4154	/* (app_name, user_id, session_id) */
+} KeyLockSpace;
+
+extern uint64 keylock_hash(int nparts, const char *const *parts);
+extern void keylock_acquire(KeyLockSpace space, uint64 hash);
+
+#endif							/* AGENTSTORE_KEYLOCK_H */
