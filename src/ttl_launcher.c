@@ -191,9 +191,13 @@ scan_databases(void)
 		Form_pg_database dat = (Form_pg_database) GETSTRUCT(tup);
 		bool		found;
 
-		if (dat->datistemplate || !dat->datallowconn ||
-			database_is_invalid_form(dat))
+		if (dat->datistemplate || !dat->datallowconn)
 			continue;
+#if PG_VERSION_NUM >= 150004
+		/* left behind by an interrupted DROP DATABASE */
+		if (database_is_invalid_form(dat))
+			continue;
+#endif
 		db = hash_search(ttl_dbs, &dat->oid, HASH_ENTER, &found);
 		if (!found)
 		{

@@ -5,7 +5,8 @@
 SELECT name, setting, unit, context, vartype, min_val, max_val, boot_val
   FROM pg_settings
  WHERE name IN ('agentstore.ttl_interval', 'agentstore.ttl_batch_size',
-                'agentstore.ttl_max_workers', 'agentstore.soft_delete',
+                'agentstore.ttl_max_workers', 'agentstore.ttl_batch_delay',
+                'agentstore.soft_delete',
                 'agentstore.ttl_purge_after', 'agentstore.session_ttl',
                 'agentstore.track_event_ttl', 'agentstore.app_state_ttl',
                 'agentstore.user_state_ttl', 'agentstore.checkpoint_ttl')
@@ -22,6 +23,15 @@ ALTER DATABASE :"ttl_guc_db" SET agentstore.ttl_interval = '10s';
 -- that database applies ALTER DATABASE settings at its next pass).
 ALTER DATABASE :"ttl_guc_db" SET agentstore.ttl_batch_size = 200;
 ALTER DATABASE :"ttl_guc_db" RESET agentstore.ttl_batch_size;
+
+-- The worker's pause between two transactions of a pass, in ms.
+SET agentstore.ttl_batch_delay = '1s';
+SHOW agentstore.ttl_batch_delay;
+SET agentstore.ttl_batch_delay = 0;
+SHOW agentstore.ttl_batch_delay;
+SET agentstore.ttl_batch_delay = -1;
+SET agentstore.ttl_batch_delay = '11s';
+RESET agentstore.ttl_batch_delay;
 SET agentstore.ttl_batch_size = 500;
 SHOW agentstore.ttl_batch_size;
 SET agentstore.ttl_batch_size = 0;
@@ -77,6 +87,7 @@ SET agentstore.session_ttl = '1h';
 SHOW agentstore.session_ttl;
 SET agentstore.soft_delete = off;
 SET agentstore.ttl_batch_size = 10;
+SET agentstore.ttl_batch_delay = 0;
 SET agentstore.ttl_purge_after = 0;
 SET agentstore.ttl_interval = 1;
 RESET ROLE;
