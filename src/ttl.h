@@ -117,6 +117,7 @@ typedef struct TtlPass
 	bool		run_committed;	/* the ttl_runs row is committed */
 	bool		trim_exists;	/* agentstore.trim_session_events exists */
 	int			step;			/* next step to run */
+	TimestampTz cursor;			/* where the step's next lookup starts */
 	TtlCounts	committed;		/* counts of committed transactions */
 	TtlCounts	pending;		/* counts of the current transaction */
 } TtlPass;

@@ -23,10 +23,11 @@
  *	  With agentstore.soft_delete on, "expire" stamps deleted_at; off, it
  *	  deletes.  Rows are found through the partial indexes on expires_at
  *	  and deleted_at, oldest first, and locked with FOR UPDATE SKIP LOCKED,
- *	  so that a row a foreground transaction holds is skipped (and expired
- *	  by a later pass), never waited for.  A batch touches at most
- *	  agentstore.ttl_batch_size rows, except that a session or thread is
- *	  never split: one larger than the batch is expired alone.
+ *	  so that a session, thread or row a foreground transaction holds is
+ *	  skipped (and expired by a later pass), never waited for; only the rows
+ *	  of a session or thread already locked are waited for.  A batch
+ *	  touches at most agentstore.ttl_batch_size rows, except that a session
+ *	  or thread is never split: one larger than the batch is expired alone.
  *
  *-------------------------------------------------------------------------
  */
@@ -98,6 +99,7 @@ typedef struct TtlStmt
 	char	   *sql;
 	int			nargs;
 	Oid			argtypes[8];
+	int			cursor_arg;		/* which argument is the cursor, or -1 */
 	SPIPlanPtr	plan;
 } TtlStmt;
 
@@ -165,6 +167,7 @@ define_stmt(TtlStmtId id, const char *name, char *sql, int nargs,...)
 	stmts[id].name = name;
 	stmts[id].sql = sql;
 	stmts[id].nargs = nargs;
+	stmts[id].cursor_arg = -1;
 	va_start(ap, nargs);
 	for (i = 0; i < nargs; i++)
 		stmts[id].argtypes[i] = va_arg(ap, Oid);
@@ -175,7 +178,7 @@ define_stmt(TtlStmtId id, const char *name, char *sql, int nargs,...)
  * The rows a session's expiry touches, counted for the session "s":
  * itself, its summaries, the events of its stream and of its track streams
  * ('track-<id>-' <= stream < 'track-<id>.', a range of the primary key,
- * whose "C" collation makes it a prefix).  "filter" limits it to rows not
+ * whose "C" collation makes it a prefix).  alive_only limits it to rows not
  * yet soft-deleted.
  */
 static char *
@@ -230,19 +233,37 @@ session_apply_sql(bool soft)
 
 /*
  * Expire (soft) or delete up to $1 rows of "table" whose expires_at has
- * passed, or ($2 given) purge up to $1 rows soft-deleted before $2.
+ * passed, or ($3 given) purge up to $1 rows soft-deleted before $3; only
+ * rows at or after the cursor $2 are looked at.  Returns how many, and the
+ * cursor for the next batch.
  */
 static char *
 rows_sql(const char *table, bool soft, bool purge)
 {
+	const char *col = purge ? "deleted_at" : "expires_at";
 	const char *find = purge ?
-		"deleted_at" OP("<") "$2 ORDER BY deleted_at" :
-		"expires_at" OP("<=") "pg_catalog.now() AND deleted_at IS NULL ORDER BY expires_at";
+		"deleted_at" OP("<") "$3 AND deleted_at" OP(">=") "$2 ORDER BY deleted_at" :
+		"expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$2"
+		" AND deleted_at IS NULL ORDER BY expires_at";
 
-	return psprintf("%s agentstore.%s%s WHERE ctid" OP("=") "ANY (ARRAY("
-					"SELECT ctid FROM agentstore.%s WHERE %s LIMIT $1 FOR UPDATE SKIP LOCKED))",
+	return psprintf("WITH r AS (%s agentstore.%s%s WHERE ctid" OP("=") "ANY (ARRAY("
+					"SELECT ctid FROM agentstore.%s WHERE %s LIMIT $1 FOR UPDATE SKIP LOCKED))"
+					" RETURNING %s)"
+					" SELECT pg_catalog.count(*), pg_catalog.max(%s) FROM r",
 					soft ? "UPDATE" : "DELETE FROM", table,
-					soft ? " SET deleted_at = pg_catalog.now()" : "", table, find);
+					soft ? " SET deleted_at = pg_catalog.now()" : "", table, find, col, col);
+}
+
+/* Define a row-by-row statement (see rows_sql). */
+static void
+define_rows_stmt(TtlStmtId id, const char *name, const char *table, bool soft, bool purge)
+{
+	if (purge)
+		define_stmt(id, name, rows_sql(table, soft, purge), 3,
+					INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID);
+	else
+		define_stmt(id, name, rows_sql(table, soft, purge), 2, INT8OID, TIMESTAMPTZOID);
+	stmts[id].cursor_arg = 1;
 }
 
 /* Build the text of every statement, once per backend. */
@@ -251,40 +272,51 @@ build_statements(void)
 {
 	MemoryContext old;
 	const char *next_expired =
-		" FROM (SELECT app_name, id FROM agentstore.sessions"
-		" WHERE expires_at" OP("<=") "pg_catalog.now() AND deleted_at IS NULL"
-		" ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) s";
+		" FROM (SELECT app_name, id, expires_at FROM agentstore.sessions"
+		" WHERE expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$1"
+		" AND deleted_at IS NULL ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) s";
 
 	if (stmts[0].sql != NULL)
 		return;
 	old = MemoryContextSwitchTo(TopMemoryContext);
 
+	/*
+	 * Each "next" statement returns the rows the group's expiry touches, the
+	 * cursor for the next lookup (so that a pass walks each index once, even
+	 * in one transaction, where the entries it has processed are never
+	 * killed), and the group's key.
+	 */
 	define_stmt(S_SESSION_NEXT_ALIVE, "expire sessions: next session (soft delete on)",
-				psprintf("SELECT s.app_name, s.id, %s%s", session_rows_sql(true), next_expired), 0);
+				psprintf("SELECT %s, s.expires_at, s.app_name, s.id%s",
+						 session_rows_sql(true), next_expired), 1, TIMESTAMPTZOID);
 	define_stmt(S_SESSION_NEXT_ALL, "expire sessions: next session (soft delete off)",
-				psprintf("SELECT s.app_name, s.id, %s%s", session_rows_sql(false), next_expired), 0);
+				psprintf("SELECT %s, s.expires_at, s.app_name, s.id%s",
+						 session_rows_sql(false), next_expired), 1, TIMESTAMPTZOID);
 	define_stmt(S_SESSION_PURGE_NEXT, "purge sessions: next session",
-				psprintf("SELECT s.app_name, s.id, %s"
-						 " FROM (SELECT app_name, id FROM agentstore.sessions"
-						 " WHERE deleted_at" OP("<") "$1 ORDER BY deleted_at"
-						 " LIMIT 1 FOR UPDATE SKIP LOCKED) s", session_rows_sql(false)),
-				1, TIMESTAMPTZOID);
+				psprintf("SELECT %s, s.deleted_at, s.app_name, s.id"
+						 " FROM (SELECT app_name, id, deleted_at FROM agentstore.sessions"
+						 " WHERE deleted_at" OP("<") "$2 AND deleted_at" OP(">=") "$1"
+						 " ORDER BY deleted_at LIMIT 1 FOR UPDATE SKIP LOCKED) s",
+						 session_rows_sql(false)),
+				2, TIMESTAMPTZOID, TIMESTAMPTZOID);
 	define_stmt(S_SESSION_SOFT, "expire sessions: stamp deleted_at",
 				session_apply_sql(true), 2, TEXTOID, INT8OID);
 	define_stmt(S_SESSION_DELETE, "expire or purge sessions: delete",
 				session_apply_sql(false), 2, TEXTOID, INT8OID);
 
 	define_stmt(S_THREAD_NEXT, "expire checkpoint threads: next thread",
-				pstrdup("SELECT t.thread_id, 1"
+				pstrdup("SELECT 1"
 						OP("+") "(SELECT pg_catalog.count(*) FROM agentstore.checkpoints c"
 						" WHERE c.thread_id" OP("=") "t.thread_id)"
 						OP("+") "(SELECT pg_catalog.count(*) FROM agentstore.checkpoint_blobs b"
 						" WHERE b.thread_id" OP("=") "t.thread_id)"
 						OP("+") "(SELECT pg_catalog.count(*) FROM agentstore.checkpoint_writes w"
-						" WHERE w.thread_id" OP("=") "t.thread_id)"
-						" FROM (SELECT thread_id FROM agentstore.checkpoint_threads"
-						" WHERE expires_at" OP("<=") "pg_catalog.now()"
-						" ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) t"), 0);
+						" WHERE w.thread_id" OP("=") "t.thread_id),"
+						" t.expires_at, t.thread_id"
+						" FROM (SELECT thread_id, expires_at FROM agentstore.checkpoint_threads"
+						" WHERE expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$1"
+						" ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) t"),
+				1, TIMESTAMPTZOID);
 	define_stmt(S_THREAD_DELETE, "expire checkpoint threads: delete",
 				pstrdup("WITH c AS (DELETE FROM agentstore.checkpoints"
 						" WHERE thread_id" OP("=") "$1 RETURNING 1),"
@@ -299,26 +331,22 @@ build_statements(void)
 						" (SELECT pg_catalog.count(*) FROM b),"
 						" (SELECT pg_catalog.count(*) FROM w)"), 1, TEXTOID);
 
-	define_stmt(S_EVENTS_SOFT, "expire events: stamp deleted_at",
-				rows_sql("events", true, false), 1, INT8OID);
-	define_stmt(S_EVENTS_DELETE, "expire events: delete",
-				rows_sql("events", false, false), 1, INT8OID);
-	define_stmt(S_APP_STATES_SOFT, "expire app_states: stamp deleted_at",
-				rows_sql("app_states", true, false), 1, INT8OID);
-	define_stmt(S_APP_STATES_DELETE, "expire app_states: delete",
-				rows_sql("app_states", false, false), 1, INT8OID);
-	define_stmt(S_USER_STATES_SOFT, "expire user_states: stamp deleted_at",
-				rows_sql("user_states", true, false), 1, INT8OID);
-	define_stmt(S_USER_STATES_DELETE, "expire user_states: delete",
-				rows_sql("user_states", false, false), 1, INT8OID);
-	define_stmt(S_SUMMARIES_PURGE, "purge session_summaries",
-				rows_sql("session_summaries", false, true), 2, INT8OID, TIMESTAMPTZOID);
-	define_stmt(S_EVENTS_PURGE, "purge events",
-				rows_sql("events", false, true), 2, INT8OID, TIMESTAMPTZOID);
-	define_stmt(S_APP_STATES_PURGE, "purge app_states",
-				rows_sql("app_states", false, true), 2, INT8OID, TIMESTAMPTZOID);
-	define_stmt(S_USER_STATES_PURGE, "purge user_states",
-				rows_sql("user_states", false, true), 2, INT8OID, TIMESTAMPTZOID);
+	define_rows_stmt(S_EVENTS_SOFT, "expire events: stamp deleted_at", "events", true, false);
+	define_rows_stmt(S_EVENTS_DELETE, "expire events: delete", "events", false, false);
+	define_rows_stmt(S_APP_STATES_SOFT, "expire app_states: stamp deleted_at",
+					 "app_states", true, false);
+	define_rows_stmt(S_APP_STATES_DELETE, "expire app_states: delete", "app_states", false, false);
+	define_rows_stmt(S_USER_STATES_SOFT, "expire user_states: stamp deleted_at",
+					 "user_states", true, false);
+	define_rows_stmt(S_USER_STATES_DELETE, "expire user_states: delete", "user_states", false, false);
+	define_rows_stmt(S_SUMMARIES_PURGE, "purge session_summaries", "session_summaries", false, true);
+	define_rows_stmt(S_EVENTS_PURGE, "purge events", "events", false, true);
+	define_rows_stmt(S_APP_STATES_PURGE, "purge app_states", "app_states", false, true);
+	define_rows_stmt(S_USER_STATES_PURGE, "purge user_states", "user_states", false, true);
+	stmts[S_SESSION_NEXT_ALIVE].cursor_arg = 0;
+	stmts[S_SESSION_NEXT_ALL].cursor_arg = 0;
+	stmts[S_SESSION_PURGE_NEXT].cursor_arg = 0;
+	stmts[S_THREAD_NEXT].cursor_arg = 0;
 
 	define_stmt(S_TRIM, "trim session events",
 				pstrdup("SELECT CAST(agentstore.trim_session_events($1) AS pg_catalog.int8)"),
@@ -423,36 +451,41 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 	for (;;)
 	{
 		Datum		args[2];
-		Datum		cutoff_arg = TimestampTzGetDatum(cutoff);
 		TupleDesc	tupdesc;
-		int			nkeys;
 		int64		nrows;
+		TimestampTz cursor;
+		bool		isnull;
+		int			nkeys;
 		int			i;
 
 		if (*used >= budget)
 			return false;
 		CHECK_FOR_INTERRUPTS();
-		exec_stmt(next, step->purge ? &cutoff_arg : NULL, NULL);
+		args[0] = TimestampTzGetDatum(pass->cursor);
+		args[1] = TimestampTzGetDatum(cutoff);
+		exec_stmt(next, args, NULL);
 		if (SPI_processed == 0)
 		{
 			SPI_freetuptable(SPI_tuptable);
 			return true;
 		}
+
+		/* rows, cursor, key... */
 		tupdesc = SPI_tuptable->tupdesc;
-		nkeys = tupdesc->natts - 1;
-		nrows = result_int64(tupdesc->natts);
+		nrows = result_int64(1);
+		cursor = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], tupdesc, 2, &isnull));
 		/* a group that does not fit waits for the next batch, unless alone */
 		if (*used > 0 && *used + nrows > budget)
 		{
 			SPI_freetuptable(SPI_tuptable);
 			return false;
 		}
+		nkeys = tupdesc->natts - 2;
 		for (i = 0; i < nkeys; i++)
 		{
-			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-			bool		isnull;
+			Form_pg_attribute att = TupleDescAttr(tupdesc, i + 2);
 
-			args[i] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], tupdesc, i + 1, &isnull),
+			args[i] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], tupdesc, i + 3, &isnull),
 								att->attbyval, att->attlen);
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -466,6 +499,7 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			*used += n;
 		}
 		SPI_freetuptable(SPI_tuptable);
+		pass->cursor = cursor;
 	}
 }
 
@@ -478,23 +512,29 @@ run_rows_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			  TimestampTz cutoff)
 {
 	bool		soft = agentstore_soft_delete && !step->purge;
-	Datum		args[2];
+	Datum		args[3];
 	int64		limit = budget - *used;
-	uint64		n;
+	int64		n;
+	bool		isnull;
+	Datum		cursor;
 
 	if (limit <= 0)
 		return false;
 	args[0] = Int64GetDatum(limit);
-	args[1] = TimestampTzGetDatum(cutoff);
+	args[1] = TimestampTzGetDatum(pass->cursor);
+	args[2] = TimestampTzGetDatum(cutoff);
 	exec_stmt(soft ? step->soft : step->hard, args, NULL);
-	n = SPI_processed;
+	n = result_int64(1);
+	cursor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+		pass->cursor = DatumGetTimestampTz(cursor);
 	SPI_freetuptable(SPI_tuptable);
 	if (step->purge)
 		pass->pending.purged[step->table] += n;
 	else
 		pass->pending.expired[step->table] += n;
 	*used += n;
-	return (int64) n < limit;
+	return n < limit;
 }
 
 /* Let the sessions feature trim long sessions, within the batch. */
@@ -523,6 +563,7 @@ ttl_pass_init(TtlPass *pass, const char *origin)
 	memset(pass, 0, sizeof(TtlPass));
 	pass->origin = origin;
 	pass->started_at = GetCurrentTimestamp();
+	pass->cursor = DT_NOBEGIN;
 }
 
 /* In the pass's first transaction: see which optional steps exist. */
@@ -567,6 +608,7 @@ ttl_pass_batch(TtlPass *pass)
 		if (!done)
 			return false;
 		pass->step++;
+		pass->cursor = DT_NOBEGIN;
 	}
 	return true;
 }
@@ -746,7 +788,7 @@ agentstore_ttl_explain(PG_FUNCTION_ARGS)
 		int			i;
 		uint64		row;
 
-		/* representative arguments: a batch, now, an unknown key */
+		/* representative arguments: a batch, a cursor, now, an unknown key */
 		for (i = 0; i < stmt->nargs; i++)
 		{
 			switch (stmt->argtypes[i])
@@ -755,7 +797,9 @@ agentstore_ttl_explain(PG_FUNCTION_ARGS)
 					args[i] = Int64GetDatum(agentstore_ttl_batch_size);
 					break;
 				case TIMESTAMPTZOID:
-					args[i] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+					/* a cursor at its start; a purge cutoff of now */
+					args[i] = TimestampTzGetDatum(i == stmt->cursor_arg ? DT_NOBEGIN :
+												  GetCurrentTransactionStartTimestamp());
 					break;
 				default:
 					args[i] = CStringGetTextDatum("");

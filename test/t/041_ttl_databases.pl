@@ -15,24 +15,27 @@ my $node = ttl_node('ttl_databases',
 	'log_min_messages' => 'debug1');
 my $probe = qr/DEBUG:  registering background worker "agentstore ttl worker for database "plain""/;
 
+# Install agentstore in $db, add expired sessions of app $app, and wait
+# until a pass has expired them.
+sub install_and_expire
+{
+	my ($db, $app) = @_;
+	$node->safe_psql($db, 'CREATE EXTENSION agentstore');
+	$node->safe_psql($db, ttl_sessions_sql($app, 5, 3, q{now() - interval '1 min'}));
+	$node->poll_query_until($db,
+		q{SELECT count(*) = 0 FROM agentstore.sessions WHERE deleted_at IS NULL})
+	  or die "$db was never expired";
+}
+
 $node->safe_psql('postgres', 'CREATE DATABASE withext');
 $node->safe_psql('postgres', 'CREATE DATABASE plain');
-$node->safe_psql('withext', 'CREATE EXTENSION agentstore');
-$node->safe_psql('withext', ttl_sessions_sql('old', 5, 3, q{now() - interval '1 min'}));
-
-$node->poll_query_until('withext',
-	q{SELECT count(*) = 0 FROM agentstore.sessions WHERE deleted_at IS NULL})
-  or die 'withext was never expired';
+install_and_expire('withext', 'old');
 wait_for_run($node, 'withext', 'id >= 4');
 is(count_log($node, $probe), 1,
 	'the database without agentstore was visited once (a probe) while the other had 4 passes');
 
 # CREATE EXTENSION is picked up without a restart.
-$node->safe_psql('plain', 'CREATE EXTENSION agentstore');
-$node->safe_psql('plain', ttl_sessions_sql('old', 5, 3, q{now() - interval '1 min'}));
-$node->poll_query_until('plain',
-	q{SELECT count(*) = 0 FROM agentstore.sessions WHERE deleted_at IS NULL})
-  or die 'plain was never expired after CREATE EXTENSION';
+install_and_expire('plain', 'old');
 pass('a database that installs agentstore is served without a restart');
 
 # DROP EXTENSION while a pass runs: the worker holds no lock that makes the
@@ -71,11 +74,7 @@ ok(count_log($node, $probe) <= $visits + 1,
 	'after DROP EXTENSION the database is visited at most once more');
 
 # And CREATE EXTENSION again is picked up again.
-$node->safe_psql('plain', 'CREATE EXTENSION agentstore');
-$node->safe_psql('plain', ttl_sessions_sql('again', 2, 1, q{now() - interval '1 min'}));
-$node->poll_query_until('plain',
-	q{SELECT count(*) = 0 FROM agentstore.sessions WHERE deleted_at IS NULL})
-  or die 'plain was never expired after CREATE EXTENSION again';
+install_and_expire('plain', 'again');
 pass('CREATE EXTENSION after DROP EXTENSION is served again');
 
 # A long pass (5000 expired rows, one per transaction) keeps a worker in
