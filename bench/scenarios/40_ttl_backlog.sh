@@ -2,7 +2,8 @@
 # summary each (1,020,000 rows) while a foreground load appends to live
 # sessions (pgbench, 4 clients).  Measured: rows expired per second, and the
 # foreground's tps and p99 latency while the backlog is worked off, against
-#   - the same foreground with no expiry running (goal: p99 <= 1.25x), and
+#   - the same foreground in the 10 s before and after the expiry, in the same
+#     pgbench run (goal: p99 <= 1.25x), and
 #   - trpc-agent-go's cleanup style: one transaction, one unbounded UPDATE per
 #     table (seed 001; trpc finds a session's events by scanning its events
 #     table, here they are found through the sessions, which is kinder).
@@ -16,7 +17,7 @@
 nsessions=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", 10000 * s < 100 ? 100 : 10000 * s }')
 nevents=100
 nlive=1000
-fg_secs=20
+quiet=10
 tmp=$(bench_tmp)
 cd "$tmp"
 
@@ -94,10 +95,18 @@ stop_fg() {
 	kill -TERM "$fg_pid" 2>/dev/null || true
 	wait "$fg_pid" 2>/dev/null || true
 }
-# "tps p99_ms" of the transactions that completed between epochs $2 and $3.
+# "tps p99_ms" of the foreground transactions of run $1 that completed
+# during [$2, $3] (the expiry), or with $4 = around, in the $quiet seconds
+# before $2 and after $3 (no expiry running).
 window_stats() {
-	cat "$tmp/log-$1".* | awk -v s="$2" -v e="$3" '{ t = $5 + $6 / 1e6; if (t >= s && t <= e) print $3 / 1000.0 }' |
-		sort -n | awk -v d="$(awk -v s="$2" -v e="$3" 'BEGIN { print e - s }')" '
+	cat "$tmp/log-$1".* |
+		awk -v s="$2" -v e="$3" -v q="$quiet" -v around="${4:-}" '{
+			t = $5 + $6 / 1e6
+			if (around == "" ? (t >= s && t <= e) : ((t >= s - q && t < s) || (t > e && t <= e + q)))
+				print $3 / 1000.0
+		}' |
+		sort -n | awk -v d="$(awk -v s="$2" -v e="$3" -v q="$quiet" -v around="${4:-}" \
+			'BEGIN { print around == "" ? e - s : 2 * q }')" '
 			{ a[NR] = $1 }
 			END { i = int(NR * 0.99); if (i < 1) i = 1
 			      if (NR == 0) print "- -"; else printf "%.0f %.2f\n", NR / d, a[i] }'
@@ -124,15 +133,10 @@ longest_probe() {
 
 make_backlog
 
-# 1. The foreground alone: no expiry running.
-start_fg idle "$fg_secs"
-wait "$fg_pid"
-set -- $(cat "$tmp"/log-idle.* | awk '{ printf "%.6f\n", $5 + $6 / 1e6 }' | sort -n | sed -n '1p;$p')
-read -r idle_tps idle_p99 < <(window_stats idle "$1" "$2")
-
-# 2. agentstore: the worker works the backlog off, default batch size.
+# 1. agentstore: the worker works the backlog off, default batch size.
 last_run=$(q "SELECT coalesce(max(id), 0) FROM agentstore.ttl_runs")
 start_fg as
+sleep "$quiet"
 probe_loop as &
 reload_interval 1s
 for _ in $(seq 900); do
@@ -143,6 +147,7 @@ for _ in $(seq 900); do
 done
 reload_interval 1h
 touch "$tmp/stop.as"
+sleep "$quiet"
 stop_fg
 wait
 set -- $(q "SELECT extract(epoch FROM started_at), extract(epoch FROM finished_at),
@@ -152,9 +157,10 @@ set -- $(q "SELECT extract(epoch FROM started_at), extract(epoch FROM finished_a
 as_rate=$(awk -v s="$1" -v e="$2" -v n="$3" 'BEGIN { printf "%.0f\n", n / (e - s) }')
 as_txns=$4
 read -r as_tps as_p99 < <(window_stats as "$1" "$2")
+read -r as_quiet_tps as_quiet_p99 < <(window_stats as "$1" "$2" around)
 as_probe=$(longest_probe as)
 
-# 3. trpc-agent-go's style: one transaction, one unbounded UPDATE per table.
+# 2. trpc-agent-go's style: one transaction, one unbounded UPDATE per table.
 until [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'agentstore ttl worker'")" = 0 ]; do
 	sleep 1
 done
@@ -178,23 +184,28 @@ UPDATE agentstore.user_states SET deleted_at = now()
 COMMIT;
 SQL
 start_fg trpc
+sleep "$quiet"
 probe_loop trpc &
 t0=$(now_epoch)
 q_file "$tmp/trpc.sql" >/dev/null
 t1=$(now_epoch)
 touch "$tmp/stop.trpc"
+sleep "$quiet"
 stop_fg
 wait
 rows=$((nsessions * nevents + 2 * nsessions))
 trpc_rate=$(awk -v s="$t0" -v e="$t1" -v n="$rows" 'BEGIN { printf "%.0f\n", n / (e - s) }')
 read -r trpc_tps trpc_p99 < <(window_stats trpc "$t0" "$t1")
+read -r trpc_quiet_tps trpc_quiet_p99 < <(window_stats trpc "$t0" "$t1" around)
 trpc_probe=$(longest_probe trpc)
 
 label="ttl backlog $((nsessions * nevents)) events, batch delay $delay"
-report "$label: rows expired/s" "trpc-agent-go cleanup (1 txn)" "$trpc_rate" "$as_rate" rows/s higher
-report "$label: foreground tps during expiry" "trpc-agent-go cleanup (1 txn)" "$trpc_tps" "$as_tps" tps higher
-report "$label: foreground p99 during expiry" "trpc-agent-go cleanup (1 txn)" "$trpc_p99" "$as_p99" ms lower
-report "$label: foreground p99 during expiry" "no expiry running" "$idle_p99" "$as_p99" ms lower
-report "$label: foreground tps during expiry" "no expiry running" "$idle_tps" "$as_tps" tps higher
-report "$label: longest wait of a write to an expired row" "trpc-agent-go cleanup (1 txn)" "$trpc_probe" "$as_probe" ms lower
-report "$label: transactions" "trpc-agent-go cleanup (1 txn)" 1 "$as_txns" count -
+trpc="trpc-agent-go cleanup (1 txn)"
+report "$label: rows expired/s" "$trpc" "$trpc_rate" "$as_rate" rows/s higher
+report "$label: foreground tps during expiry" "$trpc" "$trpc_tps" "$as_tps" tps higher
+report "$label: foreground p99 during expiry" "$trpc" "$trpc_p99" "$as_p99" ms lower
+report "$label: foreground p99, expiry vs none" "none (10 s before/after)" "$as_quiet_p99" "$as_p99" ms lower
+report "$label: foreground tps, expiry vs none" "none (10 s before/after)" "$as_quiet_tps" "$as_tps" tps higher
+report "$label: trpc foreground p99, expiry vs none" "none (10 s before/after)" "$trpc_quiet_p99" "$trpc_p99" ms lower
+report "$label: longest wait of a write to an expired row" "$trpc" "$trpc_probe" "$as_probe" ms lower
+report "$label: transactions" "$trpc" 1 "$as_txns" count -
