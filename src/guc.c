@@ -27,7 +27,7 @@ int			agentstore_app_state_ttl = 0;
 int			agentstore_user_state_ttl = 0;
 int			agentstore_checkpoint_ttl = 0;
 int			agentstore_ttl_max_workers = 2;
-int			agentstore_ttl_batch_delay = 50;
+int			agentstore_ttl_batch_delay = 100;
 
 /* Define one "default TTL" parameter; they differ only in name and text. */
 static void
@@ -101,7 +101,7 @@ agentstore_define_gucs(void)
 							"Pause of the TTL worker between two transactions of a pass.",
 							"Leaves the CPU and the disks to foreground work while a backlog is worked off.",
 							&agentstore_ttl_batch_delay,
-							50, 0, 10000,
+							100, 0, 10000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

@@ -178,6 +178,7 @@ scan_databases(void)
 	TableScanDesc scan;
 	HeapTuple	tup;
 	TimestampTz now = GetCurrentTimestamp();
+	MemoryContext cxt = CurrentMemoryContext;
 
 	hash_seq_init(&seq, ttl_dbs);
 	while ((db = hash_seq_search(&seq)) != NULL)
@@ -214,6 +215,7 @@ scan_databases(void)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);	/* the commit left us in TopMemoryContext */
 
 	hash_seq_init(&seq, ttl_dbs);
 	while ((db = hash_seq_search(&seq)) != NULL)

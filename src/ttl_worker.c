@@ -170,7 +170,7 @@ run_pass(void)
 			ttl_pass_committed(&pass);
 			if (!first && !done && agentstore_ttl_batch_delay > 0)
 			{
-				pgstat_report_activity(STATE_IDLE, NULL);
+				/* pg_stat_activity: still active, wait_event "Extension" */
 				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 agentstore_ttl_batch_delay, PG_WAIT_EXTENSION);
 				ResetLatch(MyLatch);
