@@ -122,17 +122,28 @@ if [ ${#taps[@]} -gt 0 ]; then
 	fi
 fi
 
-# Further suites (for example the LangGraph client) register themselves here.
+# Further suites (test/suites/*.sh, for example LangGraph's conformance suite
+# against the JavaScript client).  A suite that prints "<name>: N passed, N
+# failed[, N skipped]" is counted test by test; otherwise it counts as one
+# test, passed when it exits 0.
 for extra in "$REPO"/test/suites/*.sh; do
 	[ -e "$extra" ] || continue
 	name=$(basename "$extra" .sh)
 	[[ $name =~ $ONLY ]] || continue
 	log "suite: $name"
-	if WORK="$WORK" PG_BINDIR="$PG_BINDIR" bash "$extra" >"$WORK/suite_$name.log" 2>&1; then
-		cat "$WORK/suite_$name.log"
+	status=0
+	WORK="$WORK" PG_BINDIR="$PG_BINDIR" bash "$extra" >"$WORK/suite_$name.log" 2>&1 || status=$?
+	cat "$WORK/suite_$name.log"
+	counts=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p" "$WORK/suite_$name.log" | tail -n 1)
+	if [ -n "$counts" ]; then
+		set -- $counts
+		passed=$((passed + $1))
+		failed=$((failed + $2))
+		skipped=$((skipped + ${3:-0}))
+		[ "$status" -eq 0 ] && [ "$2" -eq 0 ] || { [ "$2" -gt 0 ] || failed=$((failed + 1)); failures+=("$name"); }
+	elif [ "$status" -eq 0 ]; then
 		passed=$((passed + 1))
 	else
-		cat "$WORK/suite_$name.log"
 		failed=$((failed + 1))
 		failures+=("$name")
 	fi

@@ -4,9 +4,15 @@
 -- starts with it).  A session row is one *incarnation* of the key
 -- (app_name, user_id, session_id): soft delete stamps deleted_at and the key
 -- can be created again as a new row with a new id.  The session's events live
--- in agentstore.events under the stream name 'session-<id>' (see part 20).
+-- in agentstore.events under the stream name 'session-<id>', its track events
+-- under 'track-<id>-<track>' (see part 20).
 -- Operators and functions in DDL (CHECK, DEFAULT, index predicates) are bound
 -- when the script runs, with pg_catalog first, so they need no qualification.
+--
+-- TTL: expires_at = now() + ttl on every write (sliding), never on a read.
+-- The ttl column holds a TTL given explicitly for that row; NULL means "the
+-- agentstore.*_ttl parameter at the time of the write".  An expired row that
+-- the TTL worker has not removed yet is treated as absent by every function.
 
 CREATE SEQUENCE agentstore.sessions_id_seq AS bigint;
 
@@ -29,11 +35,15 @@ CREATE TABLE agentstore.sessions (
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at  timestamptz,
     deleted_at  timestamptz,
+    ttl         interval,                 -- NULL: agentstore.session_ttl
+    event_count bigint NOT NULL DEFAULT 0,  -- events in the session stream (see trim_session_events)
+    trim_needed boolean NOT NULL DEFAULT false,  -- event_count went past agentstore.session_event_limit
     PRIMARY KEY (app_name, id),
     CONSTRAINT sessions_app_name_check CHECK (length(app_name) > 0 AND length(app_name) <= 255),
     CONSTRAINT sessions_user_id_check CHECK (length(user_id) > 0 AND length(user_id) <= 255),
     CONSTRAINT sessions_session_id_check CHECK (length(session_id) > 0 AND length(session_id) <= 255),
-    CONSTRAINT sessions_state_check CHECK (jsonb_typeof(state) = 'object')
+    CONSTRAINT sessions_state_check CHECK (jsonb_typeof(state) = 'object'),
+    CONSTRAINT sessions_ttl_check CHECK (ttl >= interval '0')
 );
 ALTER SEQUENCE agentstore.sessions_id_seq OWNED BY agentstore.sessions.id;
 COMMENT ON TABLE agentstore.sessions IS 'one row per session incarnation; the active one per key has deleted_at IS NULL';
@@ -42,13 +52,18 @@ COMMENT ON TABLE agentstore.sessions IS 'one row per session incarnation; the ac
 CREATE UNIQUE INDEX sessions_active_key
     ON agentstore.sessions (app_name, user_id, session_id)
     WHERE deleted_at IS NULL;
--- Keyset pagination of list_sessions, newest-updated first, per user and per app.
+-- Keyset pagination of list_sessions, newest-updated first, per user and per
+-- app.  Each has a predicate that only its own listing query states (both
+-- columns are NOT NULL anyway, and predicate proofs do not use NOT NULL
+-- constraints): without it, a plan made before the table's first ANALYZE
+-- takes these indexes for exact key lookups and reads every session of the
+-- app for each one.
 CREATE INDEX sessions_user_recent
     ON agentstore.sessions (app_name, user_id, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL;
+    WHERE deleted_at IS NULL AND updated_at IS NOT NULL;
 CREATE INDEX sessions_app_recent
     ON agentstore.sessions (app_name, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL;
+    WHERE deleted_at IS NULL AND created_at IS NOT NULL;
 -- The TTL worker finds expired sessions and purgeable rows through these.
 CREATE INDEX sessions_expires_at
     ON agentstore.sessions (expires_at)
@@ -56,6 +71,11 @@ CREATE INDEX sessions_expires_at
 CREATE INDEX sessions_deleted_at
     ON agentstore.sessions (deleted_at)
     WHERE deleted_at IS NOT NULL;
+-- trim_session_events() finds the sessions to trim through this; it holds
+-- only them, so that an append to any other session does not touch it.
+CREATE INDEX sessions_trim_needed
+    ON agentstore.sessions (app_name, id)
+    WHERE trim_needed AND deleted_at IS NULL;
 
 -- App state: one row per (app_name, key).
 CREATE SEQUENCE agentstore.app_states_id_seq AS bigint;
@@ -67,7 +87,11 @@ CREATE TABLE agentstore.app_states (
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at  timestamptz,
     deleted_at  timestamptz,
-    PRIMARY KEY (app_name, id)
+    ttl         interval,                 -- NULL: agentstore.app_state_ttl
+    PRIMARY KEY (app_name, id),
+    CONSTRAINT app_states_app_name_check CHECK (length(app_name) > 0 AND length(app_name) <= 255),
+    CONSTRAINT app_states_key_check CHECK (length(key) > 0 AND length(key) <= 255),
+    CONSTRAINT app_states_ttl_check CHECK (ttl >= interval '0')
 );
 ALTER SEQUENCE agentstore.app_states_id_seq OWNED BY agentstore.app_states.id;
 CREATE UNIQUE INDEX app_states_active_key
@@ -91,7 +115,12 @@ CREATE TABLE agentstore.user_states (
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at  timestamptz,
     deleted_at  timestamptz,
-    PRIMARY KEY (app_name, id)
+    ttl         interval,                 -- NULL: agentstore.user_state_ttl
+    PRIMARY KEY (app_name, id),
+    CONSTRAINT user_states_app_name_check CHECK (length(app_name) > 0 AND length(app_name) <= 255),
+    CONSTRAINT user_states_user_id_check CHECK (length(user_id) > 0 AND length(user_id) <= 255),
+    CONSTRAINT user_states_key_check CHECK (length(key) > 0 AND length(key) <= 255),
+    CONSTRAINT user_states_ttl_check CHECK (ttl >= interval '0')
 );
 ALTER SEQUENCE agentstore.user_states_id_seq OWNED BY agentstore.user_states.id;
 CREATE UNIQUE INDEX user_states_active_key
@@ -113,7 +142,8 @@ CREATE TABLE agentstore.session_summaries (
     summary     jsonb NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     deleted_at  timestamptz,
-    PRIMARY KEY (app_name, session_ref, filter_key)
+    PRIMARY KEY (app_name, session_ref, filter_key),
+    CONSTRAINT session_summaries_filter_key_check CHECK (length(filter_key) <= 255)
 );
 CREATE INDEX session_summaries_deleted_at
     ON agentstore.session_summaries (deleted_at)
@@ -126,3 +156,224 @@ SELECT pg_catalog.pg_extension_config_dump('agentstore.app_states_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.user_states', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.user_states_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.session_summaries', '');
+
+-------------------------------------------------------------------------------
+-- Session functions (src/session_*.c).  All run with the caller's rights;
+-- none is STRICT, so that a NULL argument gets a clear error.
+-------------------------------------------------------------------------------
+
+-- What create_session and get_or_create_session return: the session row
+-- (its own state, without app and user state) and whether the call created it.
+CREATE TYPE agentstore.session_info AS (
+    id          bigint,
+    app_name    text,
+    user_id     text,
+    session_id  text,
+    state       jsonb,
+    created_at  timestamptz,
+    updated_at  timestamptz,
+    expires_at  timestamptz,
+    created     boolean
+);
+
+CREATE FUNCTION agentstore.create_session(
+    app_name text, user_id text, session_id text DEFAULT NULL,
+    state jsonb DEFAULT '{}', ttl interval DEFAULT NULL)
+RETURNS agentstore.session_info
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_create_session';
+COMMENT ON FUNCTION agentstore.create_session(text, text, text, jsonb, interval) IS
+    'create a session; an active session with that key is a unique_violation';
+
+CREATE FUNCTION agentstore.get_or_create_session(
+    app_name text, user_id text, session_id text,
+    state jsonb DEFAULT '{}', ttl interval DEFAULT NULL)
+RETURNS agentstore.session_info
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_get_or_create_session';
+COMMENT ON FUNCTION agentstore.get_or_create_session(text, text, text, jsonb, interval) IS
+    'return the active session of the key, creating it if there is none; a hit writes nothing';
+
+CREATE FUNCTION agentstore.get_session(
+    app_name text, user_id text, session_id text,
+    num_recent_events integer DEFAULT NULL, after timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_get_session';
+COMMENT ON FUNCTION agentstore.get_session(text, text, text, integer, timestamptz) IS
+    'the session with app/user state overlaid, its summaries and its last events, as one document';
+
+CREATE FUNCTION agentstore.list_sessions(
+    app_name text, user_id text DEFAULT NULL,
+    page_size integer DEFAULT 20, page_token text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_list_sessions';
+COMMENT ON FUNCTION agentstore.list_sessions(text, text, integer, text) IS
+    'one page of sessions, newest-updated first, with the token of the next page';
+
+CREATE FUNCTION agentstore.delete_session(
+    app_name text, user_id text, session_id text, hard boolean DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_delete_session';
+COMMENT ON FUNCTION agentstore.delete_session(text, text, text, boolean) IS
+    'delete a session with its events, track events and summaries (soft by default)';
+
+CREATE FUNCTION agentstore.update_session_state(
+    app_name text, user_id text, session_id text, delta jsonb)
+RETURNS jsonb
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_update_session_state';
+COMMENT ON FUNCTION agentstore.update_session_state(text, text, text, jsonb) IS
+    'apply a state delta: app:/user: keys to app/user state, temp: dropped, the rest merged';
+
+-- App and user state.
+CREATE FUNCTION agentstore.set_app_state(
+    app_name text, key text, value jsonb, ttl interval DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_set_app_state';
+CREATE FUNCTION agentstore.get_app_state(app_name text, key text)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_get_app_state';
+CREATE FUNCTION agentstore.list_app_state(app_name text)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_list_app_state';
+CREATE FUNCTION agentstore.delete_app_state(app_name text, key text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_delete_app_state';
+CREATE FUNCTION agentstore.set_user_state(
+    app_name text, user_id text, key text, value jsonb, ttl interval DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_set_user_state';
+CREATE FUNCTION agentstore.get_user_state(app_name text, user_id text, key text)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_get_user_state';
+CREATE FUNCTION agentstore.list_user_state(app_name text, user_id text)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_list_user_state';
+CREATE FUNCTION agentstore.delete_user_state(app_name text, user_id text, key text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_delete_user_state';
+
+-- Summaries.
+CREATE FUNCTION agentstore.put_session_summary(
+    app_name text, user_id text, session_id text, summary jsonb,
+    filter_key text DEFAULT '')
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_put_session_summary';
+CREATE FUNCTION agentstore.get_session_summary(
+    app_name text, user_id text, session_id text, filter_key text DEFAULT '')
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_get_session_summary';
+
+-- Batch upsert of seed 000's session objects.  The json overload walks the
+-- array element by element instead of building one jsonb of the whole batch.
+CREATE FUNCTION agentstore.upsert_sessions(
+    sessions jsonb, preserve_updated_at boolean DEFAULT false,
+    app_name text DEFAULT 'default',
+    OUT inserted bigint, OUT updated bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_upsert_sessions_jsonb';
+CREATE FUNCTION agentstore.upsert_sessions(
+    sessions json, preserve_updated_at boolean DEFAULT false,
+    app_name text DEFAULT 'default',
+    OUT inserted bigint, OUT updated bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_upsert_sessions_json';
+
+-- The bulk path: COPY agentstore.session_import FROM STDIN (or INSERT INTO
+-- it) upserts with upsert_sessions' semantics.  The view itself never has
+-- rows; its triggers buffer what arrives and write it in chunks of
+-- agentstore.batch_size with the executor's bulk-insert API.
+CREATE VIEW agentstore.session_import AS
+SELECT NULL::text AS app_name,
+       NULL::text AS session_id,
+       NULL::text AS user_id,
+       NULL::text AS agent_id,
+       NULL::text AS team_id,
+       NULL::text AS workflow_id,
+       NULL::text AS name,
+       NULL::jsonb AS metadata,
+       NULL::jsonb AS state,
+       NULL::jsonb AS agent_data,
+       NULL::jsonb AS runs,
+       NULL::jsonb AS summary,
+       NULL::timestamptz AS created_at,
+       NULL::timestamptz AS updated_at,
+       NULL::boolean AS preserve_updated_at
+ WHERE false;
+ALTER VIEW agentstore.session_import ALTER COLUMN app_name SET DEFAULT 'default';
+ALTER VIEW agentstore.session_import ALTER COLUMN preserve_updated_at SET DEFAULT false;
+COMMENT ON VIEW agentstore.session_import IS
+    'COPY or INSERT session rows here to upsert them into agentstore.sessions in bulk';
+
+CREATE FUNCTION agentstore.session_import_row()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_session_import_row';
+CREATE FUNCTION agentstore.session_import_flush()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_session_import_flush';
+CREATE TRIGGER session_import_row
+    INSTEAD OF INSERT ON agentstore.session_import
+    FOR EACH ROW EXECUTE FUNCTION agentstore.session_import_row();
+CREATE TRIGGER session_import_flush
+    AFTER INSERT ON agentstore.session_import
+    FOR EACH STATEMENT EXECUTE FUNCTION agentstore.session_import_flush();
+
+CREATE FUNCTION agentstore.session_import_result(OUT inserted bigint, OUT updated bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_session_import_result';
+COMMENT ON FUNCTION agentstore.session_import_result() IS
+    'rows inserted and updated by the last statement that wrote to session_import in this session';
+
+-- Session events (the agent framework's hot path) and track events.
+CREATE FUNCTION agentstore.append_event(
+    app_name text, user_id text, session_id text, event jsonb,
+    state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
+    OUT version bigint, OUT "position" bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_append_event';
+CREATE FUNCTION agentstore.append_session_events(
+    app_name text, user_id text, session_id text, events jsonb,
+    state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
+    OUT first_version bigint, OUT last_version bigint,
+    OUT first_position bigint, OUT last_position bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_append_session_events';
+CREATE FUNCTION agentstore.append_track_event(
+    app_name text, user_id text, session_id text, track text, event jsonb,
+    ttl interval DEFAULT NULL,
+    OUT version bigint, OUT "position" bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_append_track_event';
+CREATE FUNCTION agentstore.get_track_events(
+    app_name text, user_id text, session_id text, track text,
+    num_recent_events integer DEFAULT NULL, after timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'agentstore_get_track_events';
+CREATE FUNCTION agentstore.trim_session_events(batch_size integer DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_trim_session_events';
+COMMENT ON FUNCTION agentstore.trim_session_events(integer) IS
+    'remove the events of active sessions beyond agentstore.session_event_limit, at most batch_size of them';

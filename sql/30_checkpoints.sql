@@ -4,12 +4,32 @@
 -- its TTL.  Distribution key: thread_id.  Identifiers use the "C" collation so
 -- that "latest checkpoint" is the greatest checkpoint_id byte-wise, as
 -- LangGraph's time-ordered ids require.
+--
+-- Writes to a thread (put_checkpoint, put_writes) and its removal
+-- (delete_thread, prune_checkpoints, expire_checkpoint_threads) are ordered
+-- by a per-thread heavyweight lock (src/checkpoint_lock.c): writers share
+-- it, removers take it exclusively.  Channel values that are not kept
+-- inline in the checkpoint are blobs keyed by (channel, version) and shared
+-- by every checkpoint whose channel_versions names that version.
+
+-- Key limits (thread_id, checkpoint_id, task_id, channel, version: 1 to 255
+-- characters; checkpoint_ns and task_path: at most 1,024, for nested
+-- subgraph paths).  The functions check them with clear errors; these CHECK
+-- constraints hold them for rows written by other means.  One C call each:
+-- PostgreSQL rebuilds CHECK expressions for every statement that writes a
+-- table, and char_length() comparisons cost a put a measurable share.
+CREATE FUNCTION agentstore._checkpoint_keys_ok(
+    thread_id text, checkpoint_ns text, key1 text, key2 text, key3 text, path text)
+RETURNS boolean
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agentstore_checkpoint_keys_ok';
 
 CREATE TABLE agentstore.checkpoint_threads (
     thread_id   text COLLATE "C" NOT NULL PRIMARY KEY,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    expires_at  timestamptz
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at  timestamptz,
+    CONSTRAINT checkpoint_threads_key_length
+        CHECK (agentstore._checkpoint_keys_ok(thread_id, NULL, NULL, NULL, NULL, NULL))
 );
 CREATE INDEX checkpoint_threads_expires_at
     ON agentstore.checkpoint_threads (expires_at)
@@ -23,9 +43,15 @@ CREATE TABLE agentstore.checkpoints (
     type                 text,
     checkpoint           jsonb NOT NULL,
     metadata             jsonb NOT NULL DEFAULT '{}',
-    created_at           timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+    created_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id),
+    CONSTRAINT checkpoints_key_length CHECK (
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, checkpoint_id, NULL, NULL, NULL))
 );
+
+-- Finds a checkpoint by id alone (langgraphgo loads and deletes by
+-- checkpoint id) and orders listings across threads.
+CREATE INDEX checkpoints_checkpoint_id ON agentstore.checkpoints (checkpoint_id);
 
 CREATE TABLE agentstore.checkpoint_blobs (
     thread_id     text COLLATE "C" NOT NULL,
@@ -34,7 +60,9 @@ CREATE TABLE agentstore.checkpoint_blobs (
     version       text COLLATE "C" NOT NULL,
     type          text NOT NULL,
     blob          bytea,
-    PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+    PRIMARY KEY (thread_id, checkpoint_ns, channel, version),
+    CONSTRAINT checkpoint_blobs_key_length CHECK (
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, channel, version, NULL, NULL))
 );
 
 CREATE TABLE agentstore.checkpoint_writes (
@@ -46,11 +74,358 @@ CREATE TABLE agentstore.checkpoint_writes (
     channel       text NOT NULL,
     type          text,
     blob          bytea NOT NULL,
-    task_path     text NOT NULL DEFAULT '',
-    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+    task_path     text COLLATE "C" NOT NULL DEFAULT '',
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx),
+    CONSTRAINT checkpoint_writes_key_length CHECK (
+        agentstore._checkpoint_keys_ok(thread_id, checkpoint_ns, checkpoint_id, task_id, channel, task_path))
 );
+
+-- The hash of a blob's key, for the index through which get_checkpoint and
+-- list_checkpoints find one channel's blob (an integer search instead of a
+-- four-column text comparison at every level of the primary key).
+CREATE FUNCTION agentstore._checkpoint_blob_key(
+    thread_id text, checkpoint_ns text, channel text, version text)
+RETURNS bigint
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agentstore_checkpoint_blob_key';
+CREATE INDEX checkpoint_blobs_key ON agentstore.checkpoint_blobs
+    (agentstore._checkpoint_blob_key(thread_id, checkpoint_ns, channel, version));
 
 SELECT pg_catalog.pg_extension_config_dump('agentstore.checkpoint_threads', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.checkpoints', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.checkpoint_blobs', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.checkpoint_writes', '');
+
+-- One checkpoint as get_checkpoint and list_checkpoints return it: LangGraph's
+-- CheckpointTuple.  checkpoint is the stored document; channel_values has
+-- every channel value, {channel: [type, value]} (inline values and blobs of
+-- type "json" as JSON, other blobs as base64 strings); pending_writes is
+-- [[task_id, channel, type, value], ...] in (task_path, task_id, idx) order;
+-- pending_sends, only for checkpoints older than format 4, is the parent's
+-- writes to __pregel_tasks as [[type, value], ...].
+CREATE TYPE agentstore.checkpoint_tuple AS (
+    thread_id            text,
+    checkpoint_ns        text,
+    checkpoint_id        text,
+    parent_checkpoint_id text,
+    checkpoint           jsonb,
+    metadata             jsonb,
+    channel_values       json,
+    pending_writes       json,
+    pending_sends        json
+);
+
+-- LangGraph's put: stores a checkpoint, its new channel values and the
+-- thread's sliding TTL; returns the checkpoint id.
+CREATE FUNCTION agentstore.put_checkpoint(
+    thread_id            text,
+    checkpoint_ns        text,
+    checkpoint           jsonb,
+    metadata             json,
+    new_versions         jsonb,
+    blobs                jsonb DEFAULT NULL,
+    parent_checkpoint_id text DEFAULT NULL,
+    ttl                  interval DEFAULT NULL)
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_put_checkpoint';
+
+-- LangGraph's put_writes: a task's pending writes against a checkpoint;
+-- returns how many were inserted or replaced.
+CREATE FUNCTION agentstore.put_writes(
+    thread_id     text,
+    checkpoint_ns text,
+    checkpoint_id text,
+    task_id       text,
+    writes        jsonb,
+    task_path     text DEFAULT '')
+RETURNS integer
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'agentstore_put_writes';
+
+-- LangGraph's get_tuple: one checkpoint tuple, the latest without an id.
+CREATE FUNCTION agentstore.get_checkpoint(
+    thread_id     text,
+    checkpoint_ns text DEFAULT '',
+    checkpoint_id text DEFAULT NULL)
+RETURNS SETOF agentstore.checkpoint_tuple
+LANGUAGE c STABLE PARALLEL SAFE ROWS 1
+AS 'MODULE_PATHNAME', 'agentstore_get_checkpoint';
+
+-- LangGraph's list: checkpoint tuples newest first; every argument given
+-- narrows the list.
+CREATE FUNCTION agentstore.list_checkpoints(
+    thread_id     text DEFAULT NULL,
+    checkpoint_ns text DEFAULT NULL,
+    filter        jsonb DEFAULT NULL,
+    before        text DEFAULT NULL,
+    max_count     integer DEFAULT NULL,
+    checkpoint_id text DEFAULT NULL)
+RETURNS SETOF agentstore.checkpoint_tuple
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agentstore_list_checkpoints';
+
+-- The exclusive lock on a thread, taken by the functions that remove its
+-- rows; with nowait, false instead of waiting for writers.
+CREATE FUNCTION agentstore._checkpoint_lock_thread(thread_id text, nowait boolean)
+RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'agentstore_checkpoint_lock_thread';
+
+-- Raise the error every checkpoint function raises for a missing argument.
+CREATE FUNCTION agentstore._checkpoint_require(value anyelement, name text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be null', name USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+END
+$$;
+
+-- Remove every row of one thread; the caller holds the thread's exclusive
+-- lock.  Returns the checkpoints removed.
+CREATE FUNCTION agentstore._checkpoint_remove_thread(thread text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    DELETE FROM agentstore.checkpoints c WHERE c.thread_id = thread;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    DELETE FROM agentstore.checkpoint_writes w WHERE w.thread_id = thread;
+    DELETE FROM agentstore.checkpoint_blobs b WHERE b.thread_id = thread;
+    RETURN removed;
+END
+$$;
+
+-- LangGraph's delete_thread: every namespace, every kind of row, and the
+-- thread's own row.  Returns the number of checkpoints removed.
+CREATE FUNCTION agentstore.delete_thread(thread_id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM agentstore._checkpoint_require(delete_thread.thread_id, 'thread_id');
+    -- The thread lock first: this waits for writes in flight on the thread,
+    -- and a write that comes later waits for this transaction and then
+    -- finds its checkpoint gone.
+    PERFORM agentstore._checkpoint_lock_thread(delete_thread.thread_id, false);
+    DELETE FROM agentstore.checkpoint_threads t WHERE t.thread_id = delete_thread.thread_id;
+    RETURN agentstore._checkpoint_remove_thread(delete_thread.thread_id);
+END
+$$;
+
+-- Remove one checkpoint (in every thread and namespace that has that id,
+-- unless they are given), its writes, and the blobs no other checkpoint of
+-- its thread names.  langgraphgo's Delete.  Returns the checkpoints removed.
+CREATE FUNCTION agentstore.delete_checkpoint(
+    checkpoint_id text,
+    thread_id     text DEFAULT NULL,
+    checkpoint_ns text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thread text;
+    gone record;
+    removed bigint := 0;
+BEGIN
+    PERFORM agentstore._checkpoint_require(delete_checkpoint.checkpoint_id, 'checkpoint_id');
+    FOR thread IN
+        SELECT DISTINCT c.thread_id FROM agentstore.checkpoints c
+         WHERE c.checkpoint_id = delete_checkpoint.checkpoint_id
+           AND (delete_checkpoint.thread_id IS NULL OR c.thread_id = delete_checkpoint.thread_id)
+         ORDER BY 1
+    LOOP
+        PERFORM agentstore._checkpoint_lock_thread(thread, false);
+        FOR gone IN
+            DELETE FROM agentstore.checkpoints c
+             WHERE c.thread_id = thread AND c.checkpoint_id = delete_checkpoint.checkpoint_id
+               AND (delete_checkpoint.checkpoint_ns IS NULL OR c.checkpoint_ns = delete_checkpoint.checkpoint_ns)
+            RETURNING c.checkpoint_ns, c.checkpoint -> 'channel_versions' AS versions
+        LOOP
+            DELETE FROM agentstore.checkpoint_writes w
+             WHERE w.thread_id = thread AND w.checkpoint_ns = gone.checkpoint_ns
+               AND w.checkpoint_id = delete_checkpoint.checkpoint_id;
+            DELETE FROM agentstore.checkpoint_blobs b
+             USING jsonb_each_text(CASE jsonb_typeof(gone.versions) WHEN 'object' THEN gone.versions END) AS v
+             WHERE b.thread_id = thread AND b.checkpoint_ns = gone.checkpoint_ns
+               AND b.channel = v.key AND b.version = v.value
+               AND NOT EXISTS (SELECT FROM agentstore.checkpoints c
+                                WHERE c.thread_id = thread AND c.checkpoint_ns = gone.checkpoint_ns
+                                  AND c.checkpoint -> 'channel_versions' ->> v.key = v.value);
+            removed := removed + 1;
+        END LOOP;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+
+-- The expires_at a write sets: now() + ttl, ttl defaulting to
+-- agentstore.checkpoint_ttl; a zero TTL never expires.
+CREATE FUNCTION agentstore._checkpoint_expires_at(ttl interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t interval := coalesce(ttl, pg_catalog.current_setting('agentstore.checkpoint_ttl')::interval);
+BEGIN
+    IF t < interval '0' THEN
+        RAISE EXCEPTION 'ttl must not be negative'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('ttl is %s.', t);
+    END IF;
+    RETURN CASE WHEN t = interval '0' THEN NULL ELSE pg_catalog.now() + t END;
+END
+$$;
+
+-- Copy a thread (every namespace, checkpoint, blob and write) to a new
+-- thread id, which must not exist yet.  Returns the checkpoints copied.
+CREATE FUNCTION agentstore.copy_thread(
+    from_thread_id text,
+    to_thread_id   text,
+    ttl            interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    copied bigint;
+BEGIN
+    PERFORM agentstore._checkpoint_require(from_thread_id, 'from_thread_id');
+    PERFORM agentstore._checkpoint_require(to_thread_id, 'to_thread_id');
+    IF char_length(to_thread_id) NOT BETWEEN 1 AND 255 THEN
+        RAISE EXCEPTION 'to_thread_id must have 1 to 255 characters'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It has %s characters.', char_length(to_thread_id));
+    END IF;
+    IF from_thread_id = to_thread_id THEN
+        RAISE EXCEPTION 'cannot copy thread "%" onto itself', from_thread_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The target is created here: no write to it may interleave.
+    PERFORM agentstore._checkpoint_lock_thread(to_thread_id, false);
+    IF NOT EXISTS (SELECT FROM agentstore.checkpoints c WHERE c.thread_id = from_thread_id) THEN
+        RAISE EXCEPTION 'thread "%" has no checkpoints', from_thread_id
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO agentstore.checkpoint_threads (thread_id, expires_at)
+    VALUES (to_thread_id, agentstore._checkpoint_expires_at(ttl))
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND OR EXISTS (SELECT FROM agentstore.checkpoints c WHERE c.thread_id = to_thread_id) THEN
+        RAISE EXCEPTION 'thread "%" already exists', to_thread_id
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'Delete it first with agentstore.delete_thread().';
+    END IF;
+    INSERT INTO agentstore.checkpoints
+        (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
+    SELECT to_thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type,
+           c.checkpoint, c.metadata
+      FROM agentstore.checkpoints c WHERE c.thread_id = from_thread_id;
+    GET DIAGNOSTICS copied = ROW_COUNT;
+    INSERT INTO agentstore.checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT to_thread_id, b.checkpoint_ns, b.channel, b.version, b.type, b.blob
+      FROM agentstore.checkpoint_blobs b WHERE b.thread_id = from_thread_id;
+    INSERT INTO agentstore.checkpoint_writes
+        (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path)
+    SELECT to_thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel, w.type,
+           w.blob, w.task_path
+      FROM agentstore.checkpoint_writes w WHERE w.thread_id = from_thread_id;
+    RETURN copied;
+END
+$$;
+
+-- Keep the newest keep_last checkpoints of each namespace of a thread;
+-- remove the older ones, their writes, and every blob no kept checkpoint
+-- names in its channel_versions.
+CREATE FUNCTION agentstore.prune_checkpoints(thread_id text, keep_last integer)
+RETURNS TABLE (checkpoints_removed bigint, blobs_removed bigint, writes_removed bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM agentstore._checkpoint_require(prune_checkpoints.thread_id, 'thread_id');
+    PERFORM agentstore._checkpoint_require(keep_last, 'keep_last');
+    IF keep_last < 1 THEN
+        RAISE EXCEPTION 'keep_last must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('keep_last is %s.', keep_last),
+                  HINT = 'To remove every checkpoint of a thread, use agentstore.delete_thread().';
+    END IF;
+    -- The thread lock first: writes in flight finish before, later ones wait.
+    PERFORM agentstore._checkpoint_lock_thread(prune_checkpoints.thread_id, false);
+
+    WITH ranked AS (
+        SELECT c.checkpoint_ns, c.checkpoint_id,
+               row_number() OVER (PARTITION BY c.checkpoint_ns ORDER BY c.checkpoint_id DESC) AS n
+          FROM agentstore.checkpoints c
+         WHERE c.thread_id = prune_checkpoints.thread_id)
+    DELETE FROM agentstore.checkpoints c
+     USING ranked r
+     WHERE c.thread_id = prune_checkpoints.thread_id
+       AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
+       AND r.n > keep_last;
+    GET DIAGNOSTICS checkpoints_removed = ROW_COUNT;
+
+    DELETE FROM agentstore.checkpoint_writes w
+     WHERE w.thread_id = prune_checkpoints.thread_id
+       AND NOT EXISTS (SELECT FROM agentstore.checkpoints c
+                        WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns
+                          AND c.checkpoint_id = w.checkpoint_id);
+    GET DIAGNOSTICS writes_removed = ROW_COUNT;
+
+    WITH referenced AS MATERIALIZED (
+        SELECT DISTINCT c.checkpoint_ns, v.key AS channel, v.value AS version
+          FROM agentstore.checkpoints c,
+               jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+         WHERE c.thread_id = prune_checkpoints.thread_id)
+    DELETE FROM agentstore.checkpoint_blobs b
+     WHERE b.thread_id = prune_checkpoints.thread_id
+       AND NOT EXISTS (SELECT FROM referenced r
+                        WHERE r.checkpoint_ns = b.checkpoint_ns AND r.channel = b.channel
+                          AND r.version = b.version);
+    GET DIAGNOSTICS blobs_removed = ROW_COUNT;
+    RETURN NEXT;
+END
+$$;
+
+-- For the TTL worker: remove up to max_threads threads whose expires_at has
+-- passed, with all their rows, skipping threads being written to (a put
+-- that slides the TTL wins).  Returns the number of threads removed.
+CREATE FUNCTION agentstore.expire_checkpoint_threads(max_threads integer DEFAULT 100)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thread text;
+    expired integer := 0;
+BEGIN
+    PERFORM agentstore._checkpoint_require(max_threads, 'max_threads');
+    IF max_threads < 1 THEN
+        RAISE EXCEPTION 'max_threads must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('max_threads is %s.', max_threads);
+    END IF;
+    FOR thread IN
+        SELECT t.thread_id FROM agentstore.checkpoint_threads t
+         WHERE t.expires_at <= pg_catalog.now()
+         ORDER BY t.expires_at
+         LIMIT max_threads
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        CONTINUE WHEN NOT agentstore._checkpoint_lock_thread(thread, true);
+        DELETE FROM agentstore.checkpoint_threads t WHERE t.thread_id = thread;
+        PERFORM agentstore._checkpoint_remove_thread(thread);
+        expired := expired + 1;
+    END LOOP;
+    RETURN expired;
+END
+$$;

@@ -16,6 +16,7 @@
 #define AGENTSTORE_TTL_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 #include "storage/latch.h"
 #include "storage/spin.h"
 
@@ -118,6 +119,7 @@ typedef struct TtlPass
 	bool		trim_exists;	/* agentstore.trim_session_events exists */
 	int			step;			/* next step to run */
 	TimestampTz cursor;			/* where the step's next lookup starts */
+	List	   *skipped;		/* threads the step found being written to */
 	TtlCounts	committed;		/* counts of committed transactions */
 	TtlCounts	pending;		/* counts of the current transaction */
 } TtlPass;

@@ -43,11 +43,13 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/timestamp.h"
 
 #include "agentstore.h"
+#include "checkpoint.h"
 #include "ttl.h"
 
 const char *const ttl_table_names[TTL_NTABLES] = {
@@ -122,13 +124,14 @@ typedef struct TtlStep
 	TtlStmtId	soft_apply;		/* STEP_GROUP: expire the group found */
 	TtlStmtId	hard_apply;
 	TtlTable	table;			/* STEP_ROWS: the table */
+	bool		thread_lock;	/* STEP_GROUP: take the checkpoint thread lock */
 	int			ncols;			/* STEP_GROUP: apply's output columns... */
 	TtlTable	cols[4];		/* ...and the table each one counts */
 } TtlStep;
 
 #define GROUP(n, p, s, h, sa, ha, ...) \
 	{.name = (n), .kind = STEP_GROUP, .purge = (p), .soft = (s), .hard = (h), \
-	 .soft_apply = (sa), .hard_apply = (ha), \
+	 .soft_apply = (sa), .hard_apply = (ha), .thread_lock = ((s) == S_THREAD_NEXT), \
 	 .ncols = lengthof(((TtlTable[]) {__VA_ARGS__})), .cols = {__VA_ARGS__}}
 #define ROWS(n, p, s, h, t) \
 	{.name = (n), .kind = STEP_ROWS, .purge = (p), .soft = (s), .hard = (h), .table = (t)}
@@ -315,8 +318,9 @@ build_statements(void)
 						" t.expires_at, t.thread_id"
 						" FROM (SELECT thread_id, expires_at FROM agentstore.checkpoint_threads"
 						" WHERE expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$1"
+						" AND thread_id" OP("<>") "ALL ($2)"
 						" ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) t"),
-				1, TIMESTAMPTZOID);
+				2, TIMESTAMPTZOID, TEXTARRAYOID);
 	define_stmt(S_THREAD_DELETE, "expire checkpoint threads: delete",
 				pstrdup("WITH c AS (DELETE FROM agentstore.checkpoints"
 						" WHERE thread_id" OP("=") "$1 RETURNING 1),"
@@ -435,6 +439,19 @@ ttl_lock_extension(void)
 	return extoid;
 }
 
+/* The threads this step skipped so far, as a text[] argument. */
+static Datum
+skipped_threads(TtlPass *pass)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(pass->skipped), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, pass->skipped)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /*
  * Expire whole groups (sessions or threads), oldest first, until the
  * batch is used up.  Returns true when no group is left.
@@ -462,7 +479,7 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			return false;
 		CHECK_FOR_INTERRUPTS();
 		args[0] = TimestampTzGetDatum(pass->cursor);
-		args[1] = TimestampTzGetDatum(cutoff);
+		args[1] = step->purge ? TimestampTzGetDatum(cutoff) : skipped_threads(pass);
 		exec_stmt(next, args, NULL);
 		if (SPI_processed == 0)
 		{
@@ -489,6 +506,23 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 								att->attbyval, att->attlen);
 		}
 		SPI_freetuptable(SPI_tuptable);
+
+		/*
+		 * A checkpoint thread is removed under the checkpoints feature's
+		 * exclusive thread lock, as expire_checkpoint_threads() does, so that
+		 * a put racing the expiry either slides the TTL first or finds the
+		 * thread gone.  One being written to is skipped: a later pass gets it.
+		 */
+		if (step->thread_lock &&
+			!cp_lock_thread(DatumGetTextPP(args[0]), ExclusiveLock, true))
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			pass->skipped = lappend(pass->skipped,
+									text_to_cstring(DatumGetTextPP(args[0])));
+			MemoryContextSwitchTo(old);
+			continue;
+		}
 
 		exec_stmt(apply, args, NULL);
 		for (i = 0; i < step->ncols; i++)
@@ -609,6 +643,8 @@ ttl_pass_batch(TtlPass *pass)
 			return false;
 		pass->step++;
 		pass->cursor = DT_NOBEGIN;
+		list_free_deep(pass->skipped);
+		pass->skipped = NIL;
 	}
 	return true;
 }
@@ -800,6 +836,9 @@ agentstore_ttl_explain(PG_FUNCTION_ARGS)
 					/* a cursor at its start; a purge cutoff of now */
 					args[i] = TimestampTzGetDatum(i == stmt->cursor_arg ? DT_NOBEGIN :
 												  GetCurrentTransactionStartTimestamp());
+					break;
+				case TEXTARRAYOID:
+					args[i] = PointerGetDatum(construct_empty_array(TEXTOID));
 					break;
 				default:
 					args[i] = CStringGetTextDatum("");

@@ -9,7 +9,8 @@ SELECT col_is_pk('agentstore', 'user_states', ARRAY['app_name', 'id']::name[], '
 SELECT col_is_pk('agentstore', 'session_summaries', ARRAY['app_name', 'session_ref', 'filter_key']::name[], 'primary key of session_summaries');
 SELECT indexes_are('agentstore', 'sessions', ARRAY[
     'sessions_pkey', 'sessions_active_key', 'sessions_user_recent',
-    'sessions_app_recent', 'sessions_expires_at', 'sessions_deleted_at']::name[]);
+    'sessions_app_recent', 'sessions_expires_at', 'sessions_deleted_at',
+    'sessions_trim_needed']::name[]);
 SELECT indexes_are('agentstore', 'app_states', ARRAY[
     'app_states_pkey', 'app_states_active_key', 'app_states_expires_at', 'app_states_deleted_at']::name[]);
 SELECT indexes_are('agentstore', 'user_states', ARRAY[

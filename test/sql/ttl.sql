@@ -132,30 +132,14 @@ SELECT session_id, deleted, live_events, deleted_events, live_summaries, deleted
   FROM ttl_state WHERE session_id IN ('live4', 'live5', 'live6') ORDER BY id;
 RESET agentstore.ttl_batch_size;
 
--- Trimming: the pass calls agentstore.trim_session_events(batch_size) when
--- it exists (the sessions feature provides it) and reports what it
--- removed.  Without it, a stand-in with the same contract shows the call.
+-- Trimming: the pass calls agentstore.trim_session_events(batch_size) of
+-- the sessions feature (when it exists) and reports what it removed: a
+-- session appended to 8 times under a limit of 5 keeps its newest 5 events.
 SET agentstore.session_event_limit = 5;
-DO $$
-BEGIN
-    IF to_regprocedure('agentstore.trim_session_events(integer)') IS NULL THEN
-        CREATE FUNCTION agentstore.trim_session_events(batch_size integer DEFAULT NULL)
-        RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $f$
-            WITH doomed AS (
-                SELECT e.stream, e.version FROM agentstore.sessions s
-                  JOIN LATERAL (SELECT stream, version FROM agentstore.events
-                                 WHERE stream = 'session-' || s.id AND deleted_at IS NULL
-                                 ORDER BY version DESC
-                                OFFSET current_setting('agentstore.session_event_limit')::int) e ON true
-                 WHERE s.deleted_at IS NULL
-                 LIMIT coalesce(batch_size, 1000)),
-            gone AS (DELETE FROM agentstore.events e USING doomed d
-                      WHERE e.stream = d.stream AND e.version = d.version RETURNING 1)
-            SELECT count(*) FROM gone
-        $f$;
-    END IF;
-END $$;
-SELECT ttl_session('long', now() + interval '1 hour', 8, '{}', 0) AS long_id \gset
+SELECT created FROM agentstore.create_session('ttlapp', 'u', 'long', ttl => interval '1 hour');
+SELECT count(*) AS appended
+  FROM generate_series(1, 8) g,
+       LATERAL agentstore.append_event('ttlapp', 'u', 'long', jsonb_build_object('n', g));
 SELECT * FROM agentstore.expire_now() WHERE expired + purged + trimmed > 0;
 SELECT live_events FROM ttl_state WHERE session_id = 'long';
 RESET agentstore.session_event_limit;

@@ -1,0 +1,937 @@
+/*-------------------------------------------------------------------------
+ *
+ * session_bulk.c
+ *	  The bulk writer behind upsert_sessions() and the session_import view:
+ *	  upsert session rows in chunks, new rows through the executor's
+ *	  bulk-insert API.
+ *
+ * Rows arrive one by one (session_bulk_add) and are buffered up to
+ * agentstore.batch_size; a key repeated in the buffer is merged into its
+ * earlier occurrence (the later values win, the earlier created_at stays),
+ * which is what applying the occurrences one after the other would give.
+ * A full buffer is flushed:
+ *
+ *	1. Each row's key is probed in the unique index sessions_active_key with
+ *	   a dirty snapshot.  A row being written by another transaction is
+ *	   waited for, then probed again.  A live row is updated in place of
+ *	   the version the probe saw (table_tuple_update; if another
+ *	   transaction changed it meanwhile, the key is probed again), with
+ *	   constraints checked, index entries inserted and AFTER ROW triggers
+ *	   queued as the executor does; created_at, id and the session's own
+ *	   columns are kept.  With BEFORE UPDATE row triggers on the table the
+ *	   row is locked first and ExecSimpleRelationUpdate does the update.
+ *
+ *	2. The rows whose key has no live row are written together with
+ *	   table_multi_insert; their index entries are made with
+ *	   ExecInsertIndexTuples and their AFTER ROW triggers queued, as COPY
+ *	   does.  The unique check of the key index is done in "partial" mode,
+ *	   so a key that another transaction inserted after our probe is not an
+ *	   error: after a CommandCounterIncrement our row is deleted again and
+ *	   the key goes back to step 1, where it becomes an update.  The same
+ *	   check lets a chunk skip step 1 when a sample of its first rows (or
+ *	   the whole previous chunk) found no existing key: a load of new
+ *	   sessions then costs what COPY costs, plus one delete and one update
+ *	   for each key that did exist after all.  Under
+ *	   REPEATABLE READ or SERIALIZABLE, updating a row that the transaction's
+ *	   snapshot cannot see is a serialization failure (SQLSTATE 40001).
+ *
+ * Everything happens in the caller's transaction, so the call is all or
+ * nothing.  Memory is bounded by the buffer.  Row-level triggers on
+ * agentstore.sessions fire; statement-level triggers do not (as with
+ * logical replication's apply).  The caller needs INSERT, UPDATE and SELECT
+ * on agentstore.sessions; row-level security is not supported.
+ *
+ * inserted counts keys that had no live row before the call, updated those
+ * that had one; a key repeated across chunks is counted once, recognised by
+ * its row having been written by this transaction at or after the call's
+ * first command.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "parser/parsetree.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "agentstore.h"
+#include "sessions.h"
+
+const char *const session_field_names[SF_NFIELDS] = {
+	"app_name", "session_id", "user_id", "agent_id", "team_id",
+	"workflow_id", "name", "metadata", "state", "agent_data", "runs",
+	"summary", "created_at", "updated_at"
+};
+
+/* Columns of agentstore.sessions the writer fills. */
+typedef enum SessionColumn
+{
+	SC_APP_NAME,
+	SC_ID,
+	SC_USER_ID,
+	SC_SESSION_ID,
+	SC_STATE,
+	SC_AGENT_ID,
+	SC_TEAM_ID,
+	SC_WORKFLOW_ID,
+	SC_NAME,
+	SC_METADATA,
+	SC_AGENT_DATA,
+	SC_RUNS,
+	SC_SUMMARY,
+	SC_CREATED_AT,
+	SC_UPDATED_AT,
+	SC_EXPIRES_AT,
+	SC_DELETED_AT,
+	SC_TTL,
+	SC_EVENT_COUNT,
+	SC_TRIM_NEEDED,
+	SC_NCOLUMNS
+} SessionColumn;
+
+static const char *const column_names[SC_NCOLUMNS] = {
+	"app_name", "id", "user_id", "session_id", "state", "agent_id",
+	"team_id", "workflow_id", "name", "metadata", "agent_data", "runs",
+	"summary", "created_at", "updated_at", "expires_at", "deleted_at",
+	"ttl", "event_count", "trim_needed"
+};
+
+/* Where each incoming field goes (SF_* -> SC_*). */
+static const SessionColumn field_column[SF_NFIELDS] = {
+	SC_APP_NAME, SC_SESSION_ID, SC_USER_ID, SC_AGENT_ID, SC_TEAM_ID,
+	SC_WORKFLOW_ID, SC_NAME, SC_METADATA, SC_STATE, SC_AGENT_DATA, SC_RUNS,
+	SC_SUMMARY, SC_CREATED_AT, SC_UPDATED_AT
+};
+
+/* One buffered row. */
+typedef struct BulkRow
+{
+	Datum		values[SF_NFIELDS];
+	bool		nulls[SF_NFIELDS];
+	bool		preserve_updated_at;
+	int64		element;		/* position in the input, for messages */
+	uint64		hash;			/* of the key */
+} BulkRow;
+
+struct SessionBulk
+{
+	MemoryContext cxt;			/* the writer's life */
+	MemoryContext chunk_cxt;	/* the buffered rows' values */
+	const char *source;			/* what the rows came from, for messages */
+	int			capacity;		/* rows per chunk */
+	int			nrows;
+	BulkRow    *rows;
+	int		   *htab;			/* open addressing: row index + 1, 0 = empty */
+	int			htab_mask;
+	TupleTableSlot **slots;		/* insert slots, created on demand */
+	int			nslots;
+	CommandId	start_cid;		/* first command of this call */
+	bool		optimistic;		/* insert without probing first */
+	int64		inserted;
+	int64		updated;
+	int64		current_element;	/* for the error context */
+	Oid			relid;
+	Oid			keyidx;
+	Oid			seqid;
+	AttrNumber	attno[SC_NCOLUMNS];
+	int			natts;
+};
+
+/* Per-flush executor state. */
+typedef struct FlushState
+{
+	Relation	rel;
+	Relation	idx;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	EPQState	epqstate;
+	BulkInsertState bistate;
+	TupleTableSlot *lockslot;
+	TupleTableSlot *newslot;
+	ScanKeyData skey[3];
+	TimestampTz now;
+	Datum		default_ttl;
+	Datum		empty_object;	/* '{}', the state of a row without one */
+	bool		lock_first;		/* BEFORE UPDATE triggers need a locked row */
+	List	   *arbiter;
+} FlushState;
+
+/*
+ * Name an input row in a message: "Element 3 of the sessions array" (JSON
+ * arrays count from 0, like jsonb's -> operator) or "Row 3 written to
+ * session_import" (rows count from 1, like COPY's lines).
+ */
+char *
+session_bulk_where(const char *source, int64 element, bool capital)
+{
+	if (strcmp(source, "session_import") == 0)
+		return psprintf("%s " INT64_FORMAT " written to session_import",
+						capital ? "Row" : "row", element);
+	return psprintf("%s " INT64_FORMAT " of the %s",
+					capital ? "Element" : "element", element, source);
+}
+
+/* Error context: name the input row being written. */
+static void
+bulk_error_callback(void *arg)
+{
+	SessionBulk *bulk = (SessionBulk *) arg;
+
+	if (bulk->current_element >= 0)
+		errcontext("writing %s",
+				   session_bulk_where(bulk->source, bulk->current_element, false));
+}
+
+/*
+ * Start a writer.  Its memory lives in a child of 'parent'; 'source' names
+ * the input in messages ("sessions array", "session_import").  'rows_hint'
+ * is how many rows will come, if known (else -1): a small batch then gets
+ * small buffers instead of a whole chunk's.
+ */
+SessionBulk *
+session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "agentstore session bulk",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SessionBulk *bulk = palloc0(sizeof(SessionBulk));
+	Oid			nsp = get_namespace_oid("agentstore", false);
+	Relation	rel;
+	int			i,
+				hsize;
+	AclResult	aclresult;
+
+	bulk->cxt = cxt;
+	bulk->capacity = agentstore_batch_size;
+	if (rows_hint >= 0 && rows_hint < bulk->capacity)
+		bulk->capacity = Max((int) rows_hint, 1);
+	/* a keeper block that holds a typical chunk: resets free nothing */
+	bulk->chunk_cxt = AllocSetContextCreate(cxt, "agentstore session chunk",
+											0,
+											Min(Max((Size) bulk->capacity * 2048,
+													(Size) 8 * 1024),
+												(Size) 8 * 1024 * 1024),
+											ALLOCSET_DEFAULT_MAXSIZE);
+	bulk->source = pstrdup(source);
+	bulk->rows = palloc(sizeof(BulkRow) * bulk->capacity);
+	for (hsize = 16; hsize < bulk->capacity * 2; hsize <<= 1)
+		;
+	bulk->htab = palloc0(sizeof(int) * hsize);
+	bulk->htab_mask = hsize - 1;
+	bulk->slots = palloc0(sizeof(TupleTableSlot *) * bulk->capacity);
+	bulk->start_cid = GetCurrentCommandId(false);
+	bulk->current_element = -1;
+
+	bulk->relid = get_relname_relid("sessions", nsp);
+	bulk->keyidx = get_relname_relid("sessions_active_key", nsp);
+	bulk->seqid = get_relname_relid("sessions_id_seq", nsp);
+	if (!OidIsValid(bulk->relid) || !OidIsValid(bulk->keyidx) ||
+		!OidIsValid(bulk->seqid))
+		elog(ERROR, "agentstore.sessions, its key index or its sequence is missing");
+
+	/* The caller's rights: the bulk path bypasses the planner's checks. */
+	aclresult = pg_class_aclcheck(bulk->relid, GetUserId(),
+								  ACL_INSERT | ACL_UPDATE | ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, "sessions");
+	if (check_enable_rls(bulk->relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the bulk session writer does not support row-level security on agentstore.sessions")));
+
+	rel = table_open(bulk->relid, RowExclusiveLock);
+	bulk->natts = RelationGetDescr(rel)->natts;
+	for (i = 0; i < SC_NCOLUMNS; i++)
+	{
+		bulk->attno[i] = attnameAttNum(rel, column_names[i], false);
+		if (bulk->attno[i] == InvalidAttrNumber)
+			elog(ERROR, "agentstore.sessions has no column \"%s\"", column_names[i]);
+	}
+	table_close(rel, NoLock);
+
+	MemoryContextSwitchTo(old);
+	return bulk;
+}
+
+/* Hash of a row's key (app_name, user_id, session_id). */
+static uint64
+row_key_hash(BulkRow *row)
+{
+	static const SessionField parts[] = {SF_APP_NAME, SF_USER_ID, SF_SESSION_ID};
+	uint64		h = 0;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		text	   *t = DatumGetTextPP(row->values[parts[i]]);
+		uint32		len = VARSIZE_ANY_EXHDR(t);
+
+		h = hash_bytes_extended((const unsigned char *) &len, sizeof(len), h);
+		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(t), len, h);
+	}
+	return h;
+}
+
+/* Whether two rows have the same key. */
+static bool
+row_key_equal(BulkRow *a, BulkRow *b)
+{
+	static const SessionField parts[] = {SF_APP_NAME, SF_USER_ID, SF_SESSION_ID};
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		text	   *x = DatumGetTextPP(a->values[parts[i]]);
+		text	   *y = DatumGetTextPP(b->values[parts[i]]);
+
+		if (VARSIZE_ANY_EXHDR(x) != VARSIZE_ANY_EXHDR(y) ||
+			memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Check an incoming row before it is buffered: the key fields present and
+ * 1..255 characters, state (if any) an object.  'element' names it.
+ */
+void
+session_bulk_check_row(Datum *values, bool *nulls, int64 element,
+					   const char *source)
+{
+	static const SessionField keys[] = {SF_APP_NAME, SF_USER_ID, SF_SESSION_ID};
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		const char *what = session_field_names[keys[i]];
+		text	   *t;
+		int			len;
+
+		if (nulls[keys[i]])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", what),
+					 errdetail("%s has no %s.",
+							   session_bulk_where(source, element, true), what)));
+		t = DatumGetTextPP(values[keys[i]]);
+		len = VARSIZE_ANY_EXHDR(t);
+		if (len == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not be empty", what),
+					 errdetail("%s has an empty %s.",
+							   session_bulk_where(source, element, true), what)));
+		if (len > SESSION_KEY_MAX_LEN &&
+			pg_mbstrlen_with_len(VARDATA_ANY(t), len) > SESSION_KEY_MAX_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("%s is too long", what),
+					 errdetail("%s has a %s of %d characters; the limit is %d.",
+							   session_bulk_where(source, element, true), what,
+							   pg_mbstrlen_with_len(VARDATA_ANY(t), len),
+							   SESSION_KEY_MAX_LEN)));
+	}
+	if (!nulls[SF_STATE] && !JB_ROOT_IS_OBJECT(DatumGetJsonbP(values[SF_STATE])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("state must be a JSON object"),
+				 errdetail("%s has a state that is not an object.",
+						   session_bulk_where(source, element, true))));
+}
+
+static void bulk_flush(SessionBulk *bulk);
+
+/*
+ * Put a row into the buffer, merging it into an earlier occurrence of its
+ * key (the later values win, the first created_at stays); flush when full.
+ * row->values already live in chunk memory.
+ */
+static void
+bulk_buffer(SessionBulk *bulk, BulkRow *row)
+{
+	int			h;
+
+	row->hash = row_key_hash(row);
+	for (h = row->hash & bulk->htab_mask; bulk->htab[h] != 0;
+		 h = (h + 1) & bulk->htab_mask)
+	{
+		BulkRow    *prev = &bulk->rows[bulk->htab[h] - 1];
+
+		if (prev->hash == row->hash && row_key_equal(prev, row))
+		{
+			bool		created_null = prev->nulls[SF_CREATED_AT];
+			Datum		created = prev->values[SF_CREATED_AT];
+
+			*prev = *row;
+			prev->nulls[SF_CREATED_AT] = created_null;
+			prev->values[SF_CREATED_AT] = created;
+			return;
+		}
+	}
+	bulk->htab[h] = ++bulk->nrows;
+	if (bulk->nrows >= bulk->capacity)
+		bulk_flush(bulk);
+}
+
+/*
+ * Buffer one row (values indexed by SessionField, already checked with
+ * session_bulk_check_row).  The values are copied.
+ */
+void
+session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
+				 bool preserve_updated_at, int64 element)
+{
+	MemoryContext old = MemoryContextSwitchTo(bulk->chunk_cxt);
+	BulkRow    *row = &bulk->rows[bulk->nrows];
+	int			i;
+
+	for (i = 0; i < SF_NFIELDS; i++)
+	{
+		row->nulls[i] = nulls[i];
+		if (nulls[i])
+			row->values[i] = (Datum) 0;
+		else if (i == SF_CREATED_AT || i == SF_UPDATED_AT)
+			row->values[i] = values[i];	/* timestamptz: by value */
+		else
+			row->values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
+	}
+	MemoryContextSwitchTo(old);
+	row->preserve_updated_at = preserve_updated_at;
+	row->element = element;
+	bulk_buffer(bulk, row);
+}
+
+/*
+ * Buffer a row given as a tuple whose first SF_NFIELDS attributes are the
+ * fields (the session_import view's row): one copy of the whole tuple.
+ */
+void
+session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple, TupleDesc desc,
+					   bool preserve_updated_at, int64 element)
+{
+	MemoryContext old = MemoryContextSwitchTo(bulk->chunk_cxt);
+	BulkRow    *row = &bulk->rows[bulk->nrows];
+	HeapTuple	copy = heap_copytuple(tuple);
+	Datum		values[SF_NFIELDS + 1];
+	bool		nulls[SF_NFIELDS + 1];
+
+	Assert(desc->natts == SF_NFIELDS + 1);
+	heap_deform_tuple(copy, desc, values, nulls);
+	memcpy(row->values, values, sizeof(Datum) * SF_NFIELDS);
+	memcpy(row->nulls, nulls, sizeof(bool) * SF_NFIELDS);
+	MemoryContextSwitchTo(old);
+	row->preserve_updated_at = preserve_updated_at;
+	row->element = element;
+	bulk_buffer(bulk, row);
+}
+
+/* Build the equality scan keys of the key index, values filled per probe. */
+static void
+init_scankeys(FlushState *fs)
+{
+	int			i;
+
+	if (IndexRelationGetNumberOfKeyAttributes(fs->idx) != 3)
+		elog(ERROR, "unexpected definition of index sessions_active_key");
+	for (i = 0; i < 3; i++)
+	{
+		Oid			opfamily = fs->idx->rd_opfamily[i];
+		Oid			optype = fs->idx->rd_opcintype[i];
+		Oid			op = get_opfamily_member(opfamily, optype, optype,
+											 BTEqualStrategyNumber);
+
+		if (!OidIsValid(op))
+			elog(ERROR, "missing equality operator for type %u in opfamily %u",
+				 optype, opfamily);
+		ScanKeyInit(&fs->skey[i], i + 1, BTEqualStrategyNumber,
+					get_opcode(op), (Datum) 0);
+		fs->skey[i].sk_collation = fs->idx->rd_indcollation[i];
+	}
+}
+
+/*
+ * Find the live row of a key and put it into fs->lockslot (locked if
+ * fs->lock_first); false if there is none.  A row that another transaction
+ * is writing is waited for.
+ */
+static bool
+probe(SessionBulk *bulk, FlushState *fs, BulkRow *row)
+{
+	for (;;)
+	{
+		SnapshotData dirty;
+		IndexScanDesc scan;
+		TransactionId xwait = InvalidTransactionId;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		fs->skey[0].sk_argument = row->values[SF_APP_NAME];
+		fs->skey[1].sk_argument = row->values[SF_USER_ID];
+		fs->skey[2].sk_argument = row->values[SF_SESSION_ID];
+		InitDirtySnapshot(dirty);
+		scan = index_beginscan(fs->rel, fs->idx, &dirty, 3, 0);
+		index_rescan(scan, fs->skey, 3, NULL, 0);
+		found = index_getnext_slot(scan, ForwardScanDirection, fs->lockslot);
+		if (found)
+			xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+		index_endscan(scan);
+		if (!found)
+			return false;
+		if (TransactionIdIsValid(xwait))
+		{
+			XactLockTableWait(xwait, fs->rel, &fs->lockslot->tts_tid, XLTW_None);
+			continue;
+		}
+
+		/* a row the transaction snapshot cannot see must not be updated */
+		if (IsolationUsesXactSnapshot())
+		{
+			bool		isnull;
+			TransactionId xmin = DatumGetTransactionId(
+													   slot_getsysattr(fs->lockslot, MinTransactionIdAttributeNumber, &isnull));
+
+			if (!TransactionIdIsCurrentTransactionId(xmin) &&
+				!table_tuple_satisfies_snapshot(fs->rel, fs->lockslot,
+												GetTransactionSnapshot()))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update"),
+						 errdetail("The session key of %s was written by a concurrent transaction.",
+								   session_bulk_where(bulk->source, row->element, false))));
+		}
+
+		if (fs->lock_first)
+		{
+			TM_FailureData tmfd;
+			TM_Result	res;
+
+			res = table_tuple_lock(fs->rel, &fs->lockslot->tts_tid,
+								   GetLatestSnapshot(), fs->lockslot,
+								   GetCurrentCommandId(false),
+								   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+			if (res == TM_Updated || res == TM_Deleted)
+				continue;		/* changed meanwhile: probe again */
+			if (res != TM_Ok)
+				elog(ERROR, "unexpected result %d locking a session row", (int) res);
+		}
+		return true;
+	}
+}
+
+/* expires_at of a write: now() + (the row's ttl, else the default). */
+static void
+expires_at(FlushState *fs, bool ttl_null, Datum ttl, Datum *value, bool *isnull)
+{
+	Interval   *iv = DatumGetIntervalP(ttl_null ? fs->default_ttl : ttl);
+	Interval	zero = {0};
+
+	if (DatumGetBool(DirectFunctionCall2(interval_gt, IntervalPGetDatum(iv),
+										 IntervalPGetDatum(&zero))))
+	{
+		*value = DirectFunctionCall2(timestamptz_pl_interval,
+									 TimestampTzGetDatum(fs->now),
+									 IntervalPGetDatum(iv));
+		*isnull = false;
+	}
+	else
+	{
+		*value = (Datum) 0;
+		*isnull = true;
+	}
+}
+
+/* Put a row's incoming fields (and updated_at) into a slot's arrays. */
+static void
+fill_fields(SessionBulk *bulk, FlushState *fs, BulkRow *row,
+			TupleTableSlot *slot, bool keep_created_at)
+{
+	int			i;
+
+	for (i = 0; i < SF_NFIELDS; i++)
+	{
+		int			a = bulk->attno[field_column[i]] - 1;
+
+		if (i == SF_CREATED_AT && keep_created_at)
+			continue;
+		slot->tts_values[a] = row->values[i];
+		slot->tts_isnull[a] = row->nulls[i];
+	}
+	/* defaults of the fields that may be absent */
+	if (row->nulls[SF_STATE])
+	{
+		slot->tts_values[bulk->attno[SC_STATE] - 1] = fs->empty_object;
+		slot->tts_isnull[bulk->attno[SC_STATE] - 1] = false;
+	}
+	if (!keep_created_at && row->nulls[SF_CREATED_AT])
+	{
+		slot->tts_values[bulk->attno[SC_CREATED_AT] - 1] = TimestampTzGetDatum(fs->now);
+		slot->tts_isnull[bulk->attno[SC_CREATED_AT] - 1] = false;
+	}
+	if (!row->preserve_updated_at || row->nulls[SF_UPDATED_AT])
+	{
+		slot->tts_values[bulk->attno[SC_UPDATED_AT] - 1] = TimestampTzGetDatum(fs->now);
+		slot->tts_isnull[bulk->attno[SC_UPDATED_AT] - 1] = false;
+	}
+}
+
+/*
+ * Update the row found by probe() (in fs->lockslot) with a buffered row.
+ * False if it was changed concurrently since the probe: probe again.
+ */
+static bool
+update_row(SessionBulk *bulk, FlushState *fs, BulkRow *row)
+{
+	TupleTableSlot *old = fs->lockslot;
+	TupleTableSlot *newslot = fs->newslot;
+	int			ttl_att = bulk->attno[SC_TTL] - 1;
+	int			exp_att = bulk->attno[SC_EXPIRES_AT] - 1;
+	bool		isnull;
+	TransactionId xmin;
+	CommandId	cmin;
+	bool		counted;
+
+	slot_getallattrs(old);
+	ExecClearTuple(newslot);
+	memcpy(newslot->tts_values, old->tts_values, sizeof(Datum) * bulk->natts);
+	memcpy(newslot->tts_isnull, old->tts_isnull, sizeof(bool) * bulk->natts);
+	fill_fields(bulk, fs, row, newslot, true);
+	/* the key columns stay exactly as stored */
+	newslot->tts_values[bulk->attno[SC_APP_NAME] - 1] =
+		old->tts_values[bulk->attno[SC_APP_NAME] - 1];
+	newslot->tts_values[bulk->attno[SC_USER_ID] - 1] =
+		old->tts_values[bulk->attno[SC_USER_ID] - 1];
+	newslot->tts_values[bulk->attno[SC_SESSION_ID] - 1] =
+		old->tts_values[bulk->attno[SC_SESSION_ID] - 1];
+	expires_at(fs, old->tts_isnull[ttl_att], old->tts_values[ttl_att],
+			   &newslot->tts_values[exp_att], &newslot->tts_isnull[exp_att]);
+	ExecStoreVirtualTuple(newslot);
+
+	/* rows this call wrote already were counted when first written */
+	xmin = DatumGetTransactionId(slot_getsysattr(old, MinTransactionIdAttributeNumber,
+												 &isnull));
+	cmin = DatumGetCommandId(slot_getsysattr(old, MinCommandIdAttributeNumber,
+											 &isnull));
+	counted = TransactionIdIsCurrentTransactionId(xmin) && cmin >= bulk->start_cid;
+
+	if (fs->lock_first)
+	{
+		/* the row is locked: the executor's routine cannot fail */
+		ExecSimpleRelationUpdate(fs->rri, fs->estate, &fs->epqstate, old, newslot);
+	}
+	else
+	{
+		TM_FailureData tmfd;
+		TM_Result	res;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		List	   *recheck = NIL;
+
+		if (fs->rel->rd_att->constr)
+			ExecConstraints(fs->rri, newslot, fs->estate);
+		res = table_tuple_update(fs->rel, &old->tts_tid, newslot,
+								 GetCurrentCommandId(true), fs->estate->es_snapshot,
+								 InvalidSnapshot, true, &tmfd, &lockmode,
+								 &update_indexes);
+		if (res == TM_Updated || res == TM_Deleted)
+			return false;
+		if (res != TM_Ok)
+			elog(ERROR, "unexpected result %d updating a session row", (int) res);
+		if (fs->rri->ri_NumIndices > 0 && update_indexes)
+			recheck = ExecInsertIndexTuples(fs->rri, newslot, fs->estate,
+											true, false, NULL, NIL);
+		ExecARUpdateTriggers(fs->estate, fs->rri, NULL, NULL, &old->tts_tid,
+							 NULL, newslot, recheck, NULL, false);
+		list_free(recheck);
+	}
+	if (!counted)
+		bulk->updated++;
+	return true;
+}
+
+/*
+ * Insert the given rows with table_multi_insert.  Rows whose key turns out
+ * to have a live row (inserted concurrently, or not probed for) are deleted
+ * again and returned in *retry (their count is the result).
+ */
+static int
+insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
+			BulkRow **retry)
+{
+	EState	   *estate = fs->estate;
+	CommandId	cid = GetCurrentCommandId(true);
+	bool	   *conflict = palloc0(sizeof(bool) * n);
+	int			nretry = 0;
+	int			i;
+	MemoryContext old;
+
+	for (i = 0; i < n; i++)
+	{
+		BulkRow    *row = rows[i];
+		TupleTableSlot *slot;
+		int			a;
+
+		if (bulk->slots[i] == NULL)
+		{
+			old = MemoryContextSwitchTo(bulk->cxt);
+			bulk->slots[i] = table_slot_create(fs->rel, NULL);
+			bulk->nslots = i + 1;
+			MemoryContextSwitchTo(old);
+		}
+		slot = bulk->slots[i];
+		ExecClearTuple(slot);
+		for (a = 0; a < bulk->natts; a++)
+		{
+			slot->tts_values[a] = (Datum) 0;
+			slot->tts_isnull[a] = true;
+		}
+		bulk->current_element = row->element;
+		fill_fields(bulk, fs, row, slot, false);
+		a = bulk->attno[SC_ID] - 1;
+		slot->tts_values[a] = Int64GetDatum(nextval_internal(bulk->seqid, true));
+		slot->tts_isnull[a] = false;
+		a = bulk->attno[SC_EVENT_COUNT] - 1;
+		slot->tts_values[a] = Int64GetDatum(0);
+		slot->tts_isnull[a] = false;
+		a = bulk->attno[SC_TRIM_NEEDED] - 1;
+		slot->tts_values[a] = BoolGetDatum(false);
+		slot->tts_isnull[a] = false;
+		a = bulk->attno[SC_EXPIRES_AT] - 1;
+		expires_at(fs, true, (Datum) 0, &slot->tts_values[a], &slot->tts_isnull[a]);
+		ExecStoreVirtualTuple(slot);
+		ExecConstraints(fs->rri, slot, estate);
+		ResetPerTupleExprContext(estate);
+	}
+	bulk->current_element = -1;
+
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	table_multi_insert(fs->rel, bulk->slots, n, cid, 0, fs->bistate);
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(estate);
+
+	for (i = 0; i < n; i++)
+	{
+		bool		spec_conflict = false;
+		List	   *recheck;
+
+		recheck = ExecInsertIndexTuples(fs->rri, bulk->slots[i], estate,
+										false, true, &spec_conflict,
+										fs->arbiter);
+		if (spec_conflict)
+		{
+			conflict[i] = true;
+			retry[nretry++] = rows[i];
+		}
+		else
+		{
+			ExecARInsertTriggers(estate, fs->rri, bulk->slots[i], recheck, NULL);
+			bulk->inserted++;
+		}
+		list_free(recheck);
+		ResetPerTupleExprContext(estate);
+	}
+
+	if (nretry > 0)
+	{
+		/* take back our rows: they become updates of the live ones */
+		CommandCounterIncrement();
+		for (i = 0; i < n; i++)
+			if (conflict[i])
+				simple_table_tuple_delete(fs->rel, &bulk->slots[i]->tts_tid,
+										  GetActiveSnapshot());
+		CommandCounterIncrement();
+	}
+	for (i = 0; i < n; i++)
+		ExecClearTuple(bulk->slots[i]);
+	pfree(conflict);
+	return nretry;
+}
+
+/* Rows probed at the start of a chunk to decide whether to probe the rest. */
+#define PROBE_SAMPLE	32
+
+/*
+ * Write the buffered rows; see the file header.  When the sample at the
+ * start of a chunk (or the previous chunk) found no existing key, the rest
+ * of the chunk is inserted without probing: the partial unique check at
+ * index insertion still catches every key that has a live row, which then
+ * goes back to the probe-and-update path.
+ */
+static void
+bulk_flush(SessionBulk *bulk)
+{
+	FlushState	fs;
+	RangeTblEntry *rte;
+	BulkRow   **pending;
+	BulkRow   **fresh;
+	int			npending;
+	ErrorContextCallback errcb;
+	MemoryContext old;
+	int			i;
+	int			probed = 0,
+				hits = 0,
+				conflicts = 0;
+
+	if (bulk->nrows == 0)
+		return;
+
+	errcb.callback = bulk_error_callback;
+	errcb.arg = bulk;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	old = MemoryContextSwitchTo(bulk->chunk_cxt);
+	memset(&fs, 0, sizeof(fs));
+	fs.now = GetCurrentTransactionStartTimestamp();
+	fs.default_ttl = session_default_ttl(TTL_SESSION);
+	fs.empty_object = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	fs.rel = table_open(bulk->relid, RowExclusiveLock);
+	fs.idx = index_open(bulk->keyidx, RowExclusiveLock);
+	fs.arbiter = list_make1_oid(bulk->keyidx);
+	init_scankeys(&fs);
+
+	fs.estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = bulk->relid;
+	rte->relkind = RELKIND_RELATION;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(fs.estate, list_make1(rte));
+	fs.rri = makeNode(ResultRelInfo);
+	ExecInitResultRelation(fs.estate, fs.rri, 1);
+	CheckValidResultRel(fs.rri, CMD_INSERT);
+	/* updates and take-backs bypass the executor's checks: do them here */
+	CheckCmdReplicaIdentity(fs.rel, CMD_UPDATE);
+	CheckCmdReplicaIdentity(fs.rel, CMD_DELETE);
+	ExecOpenIndices(fs.rri, false);
+	fs.lock_first = fs.rri->ri_TrigDesc != NULL &&
+		fs.rri->ri_TrigDesc->trig_update_before_row;
+	fs.estate->es_snapshot = GetActiveSnapshot();
+	fs.estate->es_output_cid = GetCurrentCommandId(true);
+	EvalPlanQualInit(&fs.epqstate, fs.estate, NULL, NIL, -1);
+	fs.bistate = GetBulkInsertState();
+	fs.lockslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
+	fs.newslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
+	AfterTriggerBeginQuery();
+
+	pending = palloc(sizeof(BulkRow *) * bulk->nrows);
+	fresh = palloc(sizeof(BulkRow *) * bulk->nrows);
+	for (i = 0; i < bulk->nrows; i++)
+		pending[i] = &bulk->rows[i];
+	npending = bulk->nrows;
+
+	while (npending > 0)
+	{
+		int			nfresh = 0;
+		bool		optimistic = bulk->optimistic;
+
+		fs.estate->es_output_cid = GetCurrentCommandId(true);
+		for (i = 0; i < npending; i++)
+		{
+			BulkRow    *row = pending[i];
+
+			bulk->current_element = row->element;
+			if (optimistic)
+			{
+				fresh[nfresh++] = row;
+				continue;
+			}
+			{
+				bool		found = false;
+
+				while (probe(bulk, &fs, row))
+				{
+					if (update_row(bulk, &fs, row))
+					{
+						found = true;
+						break;
+					}
+					/* changed since the probe: probe again */
+				}
+				if (found)
+					hits++;
+				else
+					fresh[nfresh++] = row;
+			}
+			probed++;
+			ResetPerTupleExprContext(fs.estate);
+			if (probed == PROBE_SAMPLE && hits == 0 && i + 1 < npending)
+				optimistic = true;	/* nothing exists: insert the rest */
+		}
+		bulk->current_element = -1;
+		npending = (nfresh > 0) ? insert_rows(bulk, &fs, fresh, nfresh, pending) : 0;
+		conflicts += npending;
+		/* conflicting rows are probed on the next round */
+		bulk->optimistic = false;
+	}
+	/* the next chunk inserts without probing if this one found nothing */
+	bulk->optimistic = (hits == 0 && conflicts == 0);
+
+	AfterTriggerEndQuery(fs.estate);
+	FreeBulkInsertState(fs.bistate);
+	table_finish_bulk_insert(fs.rel, 0);
+	EvalPlanQualEnd(&fs.epqstate);
+	ExecResetTupleTable(fs.estate->es_tupleTable, false);
+	ExecCloseResultRelations(fs.estate);
+	ExecCloseRangeTableRelations(fs.estate);
+	FreeExecutorState(fs.estate);
+	index_close(fs.idx, NoLock);
+	table_close(fs.rel, NoLock);
+	MemoryContextSwitchTo(old);
+
+	/* the next chunk sees (and may update) this one's rows */
+	CommandCounterIncrement();
+
+	error_context_stack = errcb.previous;
+	MemoryContextReset(bulk->chunk_cxt);
+	memset(bulk->htab, 0, sizeof(int) * (bulk->htab_mask + 1));
+	bulk->nrows = 0;
+}
+
+/* Flush what is left and return the counts; the writer is freed. */
+void
+session_bulk_finish(SessionBulk *bulk, int64 *inserted, int64 *updated)
+{
+	bulk_flush(bulk);
+	*inserted = bulk->inserted;
+	*updated = bulk->updated;
+	session_bulk_abandon(bulk);
+}
+
+/* Free a writer without writing its buffer (after an error, or when done). */
+void
+session_bulk_abandon(SessionBulk *bulk)
+{
+	int			i;
+
+	for (i = 0; i < bulk->nslots; i++)
+		if (bulk->slots[i] != NULL)
+			ExecDropSingleTupleTableSlot(bulk->slots[i]);
+	MemoryContextDelete(bulk->cxt);
+}

@@ -1,0 +1,460 @@
+/*-------------------------------------------------------------------------
+ *
+ * session_crud.c
+ *	  create_session, get_or_create_session, get_session, delete_session.
+ *
+ * get_or_create_session looks the key up first and returns on a hit without
+ * writing anything.  Only on a miss does it serialize with other creators of
+ * the same key: it takes a transaction-level lock on a hash of the key in
+ * agentstore's own lock space (keylock.h), reads again with a fresh snapshot
+ * (READ COMMITTED takes one per statement) and inserts only if the key is
+ * still free.  A creator holds that lock until it commits, so a waiter's
+ * second read sees the new row: nobody errors, nobody gets nothing, and the
+ * sequence moves only for rows really created.  create_session takes the
+ * same lock.  Writers that do not take it (upsert_sessions, session_import,
+ * plain INSERT) are caught by the INSERT ... ON CONFLICT DO NOTHING, after
+ * which the loop reads again; that path may use up one sequence value.
+ *
+ * An active row whose expires_at has passed is treated as absent: creating
+ * its key first retires it (as the TTL worker would) and then inserts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+#include "agentstore.h"
+#include "keylock.h"
+#include "sessions.h"
+
+PG_FUNCTION_INFO_V1(agentstore_create_session);
+PG_FUNCTION_INFO_V1(agentstore_get_or_create_session);
+PG_FUNCTION_INFO_V1(agentstore_get_session);
+PG_FUNCTION_INFO_V1(agentstore_delete_session);
+
+/* A session row as create_session and get_or_create_session return it. */
+typedef struct SessionRow
+{
+	int64		id;
+	Datum		state;
+	Datum		created_at;
+	Datum		updated_at;
+	Datum		expires_at;
+	bool		expires_null;
+	bool		expired;
+} SessionRow;
+
+static const Oid key_types[] = {TEXTOID, TEXTOID, TEXTOID};
+
+/* Fill a SessionRow from the first SPI result row (id, state, created_at, updated_at, expires_at[, expired]). */
+static void
+fetch_row(SessionRow *row, bool has_expired)
+{
+	bool		isnull;
+
+	row->id = DatumGetInt64(session_spi_value(1, &isnull));
+	row->state = session_spi_value(2, &isnull);
+	row->created_at = session_spi_value(3, &isnull);
+	row->updated_at = session_spi_value(4, &isnull);
+	row->expires_at = session_spi_value(5, &isnull);
+	row->expires_null = isnull;
+	row->expired = has_expired ? DatumGetBool(session_spi_value(6, &isnull)) : false;
+}
+
+/* Look the active row of a key up with a fresh statement snapshot. */
+static bool
+lookup_session(const SessionKey *key, SessionRow *row)
+{
+	static const char *sql =
+		"SELECT id, state, created_at, updated_at, expires_at,"
+		"       expires_at IS NOT NULL AND expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
+		"  FROM agentstore.sessions"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
+		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL";
+	Datum		args[3];
+	int			rc;
+
+	session_key_args(args, key);
+	rc = SPI_execute_plan(session_plan(PLAN_LOOKUP, sql, 3, key_types),
+						  args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "session lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+	fetch_row(row, true);
+	return true;
+}
+
+/*
+ * Retire an active session whose TTL has passed, as the TTL worker would:
+ * soft or hard according to agentstore.soft_delete.
+ */
+static void
+retire_session(text *app_name, int64 id)
+{
+	static const char *soft =
+		"UPDATE agentstore.sessions SET deleted_at = pg_catalog.now()"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+		"   AND deleted_at IS NULL";
+	static const char *hard =
+		"DELETE FROM agentstore.sessions"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+	static const Oid types[] = {TEXTOID, INT8OID};
+	Datum		args[2];
+	int			rc;
+	bool		is_hard = !agentstore_soft_delete;
+
+	args[0] = PointerGetDatum(app_name);
+	args[1] = Int64GetDatum(id);
+	rc = SPI_execute_plan(is_hard ?
+						  session_plan(PLAN_RETIRE_HARD_SESSION, hard, 2, types) :
+						  session_plan(PLAN_RETIRE_SOFT, soft, 2, types),
+						  args, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "retiring an expired session failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		session_remove_rows(app_name, id, is_hard);
+}
+
+/*
+ * Insert a new incarnation of the key unless an active one exists (then
+ * return false).  The state is the session part of the routed initial state.
+ */
+static bool
+insert_session(const SessionKey *key, Jsonb *state, Interval *ttl,
+			   SessionRow *row)
+{
+	static const char *sql =
+		"INSERT INTO agentstore.sessions (app_name, user_id, session_id, state, ttl, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5,"
+		"         CASE WHEN COALESCE($5, $6) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval"
+		"         THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE($5, $6) END)"
+		" ON CONFLICT (app_name, user_id, session_id) WHERE deleted_at IS NULL DO NOTHING"
+		" RETURNING id, state, created_at, updated_at, expires_at";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INTERVALOID, INTERVALOID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+
+	session_key_args(args, key);
+	args[3] = JsonbPGetDatum(state);
+	args[4] = PointerGetDatum(ttl);
+	if (ttl == NULL)
+		nulls[4] = 'n';
+	args[5] = session_default_ttl(TTL_SESSION);
+	rc = SPI_execute_plan(session_plan(PLAN_INSERT, sql, 6, types),
+						  args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "session insert failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+	fetch_row(row, false);
+	return true;
+}
+
+/* Build the session_info result. */
+static Datum
+session_info_datum(FunctionCallInfo fcinfo, const SessionKey *key,
+				   const SessionRow *row, bool created)
+{
+	TupleDesc	desc;
+	Datum		values[9];
+	bool		nulls[9] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	values[0] = Int64GetDatum(row->id);
+	values[1] = PointerGetDatum(key->app_name);
+	values[2] = PointerGetDatum(key->user_id);
+	values[3] = PointerGetDatum(key->session_id);
+	values[4] = row->state;
+	values[5] = row->created_at;
+	values[6] = row->updated_at;
+	values[7] = row->expires_at;
+	nulls[7] = row->expires_null;
+	values[8] = BoolGetDatum(created);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * Take the transaction-level lock on a session key that creators of the key
+ * (create_session, get_or_create_session) hold until they commit.
+ */
+static void
+lock_session_key(const SessionKey *key)
+{
+	const char *parts[3];
+
+	parts[0] = text_to_cstring(key->app_name);
+	parts[1] = text_to_cstring(key->user_id);
+	parts[2] = text_to_cstring(key->session_id);
+	keylock_acquire(KEYLOCK_SESSION_KEY, keylock_hash(3, parts));
+}
+
+/* The initial state argument (argno), routed; NULL counts as {}. */
+static void
+initial_state(FunctionCallInfo fcinfo, int argno, StateDelta *delta)
+{
+	session_parse_delta(session_check_object_arg(fcinfo, argno, "state", true),
+						delta);
+}
+
+/*
+ * agentstore.create_session(app_name, user_id, session_id, state, ttl):
+ * create a session; an active, unexpired session with the key is an error.
+ * A NULL session_id gets a random UUID.
+ */
+Datum
+agentstore_create_session(PG_FUNCTION_ARGS)
+{
+	SessionKey	key;
+	StateDelta	delta;
+	Interval   *ttl;
+	SessionRow	row;
+	Datum		result;
+
+	key.app_name = session_check_key_arg(fcinfo, 0, "app_name");
+	key.user_id = session_check_key_arg(fcinfo, 1, "user_id");
+	if (PG_ARGISNULL(2))
+		key.session_id = cstring_to_text(DatumGetCString(
+														 DirectFunctionCall1(uuid_out,
+																			 DirectFunctionCall1(gen_random_uuid, (Datum) 0))));
+	else
+		key.session_id = session_check_key_arg(fcinfo, 2, "session_id");
+	initial_state(fcinfo, 3, &delta);
+	ttl = session_check_ttl_arg(fcinfo, 4);
+
+	/* serialize with get_or_create_session's creators of this key */
+	lock_session_key(&key);
+	SPI_connect();
+	if (lookup_session(&key, &row))
+	{
+		if (!row.expired)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("session already exists"),
+					 errdetail("Key (app_name, user_id, session_id)=(%s, %s, %s) already exists.",
+							   text_to_cstring(key.app_name),
+							   text_to_cstring(key.user_id),
+							   text_to_cstring(key.session_id)),
+					 errhint("Use agentstore.get_or_create_session() to reuse an existing session.")));
+		retire_session(key.app_name, row.id);
+	}
+	if (!insert_session(&key, delta.session_set, ttl, &row))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("session already exists"),
+				 errdetail("Key (app_name, user_id, session_id)=(%s, %s, %s) was created concurrently.",
+						   text_to_cstring(key.app_name),
+						   text_to_cstring(key.user_id),
+						   text_to_cstring(key.session_id))));
+	session_apply_shared_state(key.app_name, key.user_id, &delta);
+	result = session_info_datum(fcinfo, &key, &row, true);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * agentstore.get_or_create_session(app_name, user_id, session_id, state,
+ * ttl): the active session of the key, created (with state and ttl) if
+ * there is none.  A hit writes nothing; see the file header for the race.
+ */
+Datum
+agentstore_get_or_create_session(PG_FUNCTION_ARGS)
+{
+	SessionKey	key;
+	SessionRow	row;
+	StateDelta	delta;
+	Interval   *ttl;
+	Datum		result;
+	bool		locked = false;
+	bool		created = false;
+
+	session_get_key(fcinfo, &key);
+	ttl = session_check_ttl_arg(fcinfo, 4);
+	if (!PG_ARGISNULL(3))
+		(void) session_check_object_arg(fcinfo, 3, "state", true);
+
+	SPI_connect();
+	for (;;)
+	{
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		found = lookup_session(&key, &row);
+		if (found && !row.expired)
+			break;				/* a hit */
+		if (!locked)
+		{
+			lock_session_key(&key);
+			locked = true;
+			continue;			/* read again, now that creators wait for us */
+		}
+		if (found)
+			retire_session(key.app_name, row.id);
+		initial_state(fcinfo, 3, &delta);
+		if (insert_session(&key, delta.session_set, ttl, &row))
+		{
+			session_apply_shared_state(key.app_name, key.user_id, &delta);
+			created = true;
+			break;
+		}
+		/* someone created it without the lock: read it on the next round */
+	}
+	result = session_info_datum(fcinfo, &key, &row, created);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * agentstore.get_session(app_name, user_id, session_id, num_recent_events,
+ * after): one jsonb document with the session, its state with app and user
+ * state overlaid under "app:" and "user:", its summaries, the version of its
+ * stream and its last num_recent_events events (default
+ * agentstore.session_event_limit) created at or after 'after', in append
+ * order.  The events are read by a backward scan of the primary key
+ * (stream, version) that stops after num_recent_events rows, so the cost does
+ * not grow with the session's history.  NULL when the session is absent,
+ * expired or deleted.
+ */
+Datum
+agentstore_get_session(PG_FUNCTION_ARGS)
+{
+	static const char *sql =
+		"SELECT pg_catalog.jsonb_build_object("
+		"    'id', s.id, 'app_name', s.app_name, 'user_id', s.user_id,"
+		"    'session_id', s.session_id,"
+		"    'state', s.state"
+		"        OPERATOR(pg_catalog.||) COALESCE(("
+		"            SELECT pg_catalog.jsonb_object_agg('app:' OPERATOR(pg_catalog.||) x.key, x.value)"
+		"              FROM agentstore.app_states x"
+		"             WHERE x.app_name OPERATOR(pg_catalog.=) s.app_name AND x.deleted_at IS NULL"
+		"               AND (x.expires_at IS NULL OR x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),"
+		"            '{}'::pg_catalog.jsonb)"
+		"        OPERATOR(pg_catalog.||) COALESCE(("
+		"            SELECT pg_catalog.jsonb_object_agg('user:' OPERATOR(pg_catalog.||) x.key, x.value)"
+		"              FROM agentstore.user_states x"
+		"             WHERE x.app_name OPERATOR(pg_catalog.=) s.app_name"
+		"               AND x.user_id OPERATOR(pg_catalog.=) s.user_id AND x.deleted_at IS NULL"
+		"               AND (x.expires_at IS NULL OR x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),"
+		"            '{}'::pg_catalog.jsonb),"
+		"    'created_at', s.created_at, 'updated_at', s.updated_at, 'expires_at', s.expires_at,"
+		"    'version', COALESCE(("
+		"        SELECT e.version FROM agentstore.events e"
+		"         WHERE e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id::pg_catalog.text)"
+		"         ORDER BY e.version DESC LIMIT 1), 0),"
+		"    'summaries', COALESCE(("
+		"        SELECT pg_catalog.jsonb_object_agg(m.filter_key, pg_catalog.jsonb_build_object("
+		"                   'summary', m.summary, 'updated_at', m.updated_at))"
+		"          FROM agentstore.session_summaries m"
+		"         WHERE m.app_name OPERATOR(pg_catalog.=) s.app_name"
+		"           AND m.session_ref OPERATOR(pg_catalog.=) s.id AND m.deleted_at IS NULL),"
+		"        '{}'::pg_catalog.jsonb),"
+		"    'events', COALESCE(("
+		"        SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)"
+		"          FROM (SELECT e.version, e.data FROM agentstore.events e"
+		"                 WHERE e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id::pg_catalog.text)"
+		"                   AND e.deleted_at IS NULL"
+		"                   AND ($5::pg_catalog.timestamptz IS NULL OR e.created_at OPERATOR(pg_catalog.>=) $5)"
+		"                 ORDER BY e.version DESC LIMIT $4) w),"
+		"        '[]'::pg_catalog.jsonb))"
+		"  OPERATOR(pg_catalog.||) COALESCE(("
+		"    SELECT pg_catalog.jsonb_object_agg(f.key, f.value)"
+		"      FROM pg_catalog.jsonb_each(pg_catalog.jsonb_build_object("
+		"               'agent_id', s.agent_id, 'team_id', s.team_id, 'workflow_id', s.workflow_id,"
+		"               'name', s.name, 'metadata', s.metadata, 'agent_data', s.agent_data,"
+		"               'runs', s.runs, 'summary', s.summary)) f"
+		"     WHERE f.value OPERATOR(pg_catalog.<>) 'null'::pg_catalog.jsonb),"
+		"    '{}'::pg_catalog.jsonb)"
+		"  FROM agentstore.sessions s"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2"
+		"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL"
+		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID};
+	SessionKey	key;
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int32		n;
+	bool		isnull;
+	Datum		result;
+
+	session_get_key(fcinfo, &key);
+	n = session_window_arg(fcinfo, 3);
+	session_key_args(args, &key);
+	args[3] = Int32GetDatum(n);
+	if (PG_ARGISNULL(4))
+	{
+		args[4] = (Datum) 0;
+		nulls[4] = 'n';
+	}
+	else
+		args[4] = PG_GETARG_DATUM(4);
+
+	SPI_connect();
+	result = session_run_single(session_plan(PLAN_GET_SESSION, sql, 5, types),
+								args, nulls, true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * agentstore.delete_session(app_name, user_id, session_id, hard): delete the
+ * active incarnation of the key with its events, track events and
+ * summaries, in this transaction.  Soft (stamp deleted_at) unless hard, or
+ * hard is NULL and agentstore.soft_delete is off.  Returns whether an
+ * unexpired session was deleted (an expired one is cleaned up too).
+ * The session row is written first: that waits for an append_event holding
+ * it, whose events the later statements then see.
+ */
+Datum
+agentstore_delete_session(PG_FUNCTION_ARGS)
+{
+	static const char *soft =
+		"UPDATE agentstore.sessions SET deleted_at = pg_catalog.now()"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
+		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		" RETURNING id, expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
+	static const char *hard =
+		"DELETE FROM agentstore.sessions"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
+		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		" RETURNING id, expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
+	SessionKey	key;
+	bool		is_hard;
+	Datum		args[3];
+	int			rc;
+	bool		deleted = false;
+
+	session_get_key(fcinfo, &key);
+	is_hard = PG_ARGISNULL(3) ? !agentstore_soft_delete : PG_GETARG_BOOL(3);
+	session_key_args(args, &key);
+
+	SPI_connect();
+	rc = SPI_execute_plan(is_hard ?
+						  session_plan(PLAN_DELETE_HARD_ALL, hard, 3, key_types) :
+						  session_plan(PLAN_DELETE_SOFT, soft, 3, key_types),
+						  args, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "delete_session failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(session_spi_value(1, &isnull));
+
+		deleted = DatumGetBool(session_spi_value(2, &isnull));
+		session_remove_rows(key.app_name, id, is_hard);
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(deleted);
+}

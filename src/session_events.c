@@ -1,0 +1,786 @@
+/*-------------------------------------------------------------------------
+ *
+ * session_events.c
+ *	  The agent framework's hot path and the reads and upkeep around it:
+ *	  append_event, append_session_events, append_track_event,
+ *	  get_track_events, trim_session_events.
+ *
+ * append_event does everything in one round trip and at most four cached
+ * statements (three without app/user keys in the delta):
+ *
+ *	1. UPDATE the session row: merge the session part of the delta, bump
+ *	   updated_at, slide expires_at, count the event.  This locks the row,
+ *	   so appends to one session and delete_session are serialized; a
+ *	   missing, expired or deleted session updates nothing and is an error.
+ *	   When the event has an id that the stream already holds, nothing is
+ *	   updated either and the original version is returned (idempotent
+ *	   retry).
+ *	2. With an expected version: lock the stream and read its version
+ *	   (streams.h), and fail with SQLSTATE SV001 on a mismatch.
+ *	3. Write the app and user parts of the delta.
+ *	4. INSERT the event without a version: the version trigger of
+ *	   agentstore.events numbers it under the stream's lock.
+ *
+ * The event object is stored as it is given in events.data; its "id" (a
+ * string or number) becomes events.event_id and its "type" (a string)
+ * events.type.  created_at is the transaction's timestamp.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/array.h"
+#include "utils/numeric.h"
+
+#include "agentstore.h"
+#include "sessions.h"
+#include "streams.h"
+
+PG_FUNCTION_INFO_V1(agentstore_append_event);
+PG_FUNCTION_INFO_V1(agentstore_append_session_events);
+PG_FUNCTION_INFO_V1(agentstore_append_track_event);
+PG_FUNCTION_INFO_V1(agentstore_get_track_events);
+PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
+
+/* The UPDATE of step 1; $7 is the event id (NULL: no idempotency check). */
+#define APPEND_UPDATE(id_check) \
+	"UPDATE agentstore.sessions s" \
+	"   SET state = (s.state OPERATOR(pg_catalog.||) $4) OPERATOR(pg_catalog.-) $5::pg_catalog.text[]," \
+	"       updated_at = pg_catalog.now(), event_count = s.event_count OPERATOR(pg_catalog.+) $8," \
+	"       trim_needed = (s.event_count OPERATOR(pg_catalog.+) $8) OPERATOR(pg_catalog.>) $9," \
+	"       expires_at = CASE WHEN COALESCE(s.ttl, $6) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval" \
+	"                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE(s.ttl, $6) END" \
+	" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2" \
+	"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL" \
+	"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())" \
+	id_check \
+	" RETURNING s.id"
+#define APPEND_ID_CHECK \
+	"   AND NOT EXISTS (SELECT FROM agentstore.events e" \
+	"        WHERE e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id::pg_catalog.text)" \
+	"          AND e.event_id OPERATOR(pg_catalog.=) $7)"
+
+static const Oid update_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, TEXTOID, INT8OID,
+	INT8OID, TEXTOID, JSONBOID
+};
+
+/*
+ * Steps 1 and 4 as one statement, when there is no expected version and no
+ * app or user key to write in between: one executor start-up instead of two.
+ * $10 and $11 are the event's type and data.
+ */
+#define APPEND_ONE(id_check) \
+	"WITH touched AS (" APPEND_UPDATE(id_check) ")" \
+	" INSERT INTO agentstore.events (stream, event_id, type, data)" \
+	" SELECT 'session-' OPERATOR(pg_catalog.||) touched.id::pg_catalog.text, $7, $10, $11" \
+	"   FROM touched" \
+	" RETURNING version, position"
+
+/* An event's id ("id": string or number) or NULL. */
+static text *
+event_id_of(Jsonb *event)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&event->root, "id", 2, NULL);
+
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type == jbvString)
+		return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+	if (v->type == jbvNumeric)
+		return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																   NumericGetDatum(v->val.numeric))));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("event id must be a string or a number"),
+			 errdetail("The event's id is a JSON %s.",
+					   v->type == jbvBool ? "boolean" :
+					   JsonContainerIsObject(v->val.binary.data) ? "object" : "array")));
+	return NULL;				/* keep compiler quiet */
+}
+
+/* An event's type ("type": string) or ''. */
+static text *
+event_type_of(Jsonb *event)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&event->root, "type", 4, NULL);
+
+	if (v != NULL && v->type == jbvString)
+		return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+	return cstring_to_text("");
+}
+
+/* The event argument: a JSON object. */
+static Jsonb *
+event_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return session_check_object_arg(fcinfo, argno, "event", false);
+}
+
+/* The expected_version argument: NULL (any) or a valid expectation. */
+static bool
+expected_arg(FunctionCallInfo fcinfo, int argno, int64 *expected)
+{
+	if (PG_ARGISNULL(argno))
+		return false;
+	*expected = PG_GETARG_INT64(argno);
+	stream_validate_expected_version(*expected);
+	return true;
+}
+
+/*
+ * Step 1 of the file header: update the session row; its id, or -1 if no
+ * row was updated.
+ */
+static int64
+touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
+			  int64 nevents)
+{
+	static const char *plain = APPEND_UPDATE("");
+	static const char *checked = APPEND_UPDATE(APPEND_ID_CHECK);
+	Datum		args[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+	bool		isnull;
+
+	session_key_args(args, key);
+	args[3] = JsonbPGetDatum(delta->session_set);
+	args[4] = PointerGetDatum(delta->session_remove);
+	args[5] = session_default_ttl(TTL_SESSION);
+	args[6] = PointerGetDatum(event_id);
+	if (event_id == NULL)
+		nulls[6] = 'n';
+	args[7] = Int64GetDatum(nevents);
+	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
+	rc = SPI_execute_plan(event_id != NULL ?
+						  session_plan(PLAN_APPEND_UPDATE_ID, checked, 9, update_types) :
+						  session_plan(PLAN_APPEND_UPDATE, plain, 9, update_types),
+						  args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "updating the session failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return -1;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * No row was updated: either the session is missing, or the event id is
+ * already in its stream (then return that event's version and position).
+ */
+static void
+duplicate_or_missing(const SessionKey *key, text *event_id, int64 *version,
+					 int64 *position)
+{
+	static const char *sql =
+		"SELECT e.version, e.position"
+		"  FROM agentstore.sessions s"
+		"  JOIN agentstore.events e"
+		"    ON e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id::pg_catalog.text)"
+		"   AND e.event_id OPERATOR(pg_catalog.=) $4"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2"
+		"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL"
+		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[4];
+	int			rc;
+	bool		isnull;
+
+	if (event_id != NULL)
+	{
+		args[0] = PointerGetDatum(key->app_name);
+		args[1] = PointerGetDatum(key->user_id);
+		args[2] = PointerGetDatum(key->session_id);
+		args[3] = PointerGetDatum(event_id);
+		rc = SPI_execute_plan(session_plan(PLAN_APPEND_DUPLICATE, sql, 4, types),
+							  args, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "looking up the event failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0)
+		{
+			*version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+			*position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 2, &isnull));
+			return;
+		}
+	}
+	session_report_missing(key);
+}
+
+/* Step 2: check an expected version under the stream's lock. */
+static void
+check_expected(const char *stream, int64 expected)
+{
+	Relation	rel;
+	int64		actual;
+	int			len = strlen(stream);
+
+	rel = table_open(get_relname_relid("events", get_namespace_oid("agentstore", false)),
+					 RowExclusiveLock);
+	actual = stream_locked_version(rel, stream, len);
+	table_close(rel, NoLock);
+	stream_check_expected_version(stream, len, true, expected, actual);
+}
+
+/* An event id of a batch and the element it came from. */
+typedef struct EventIdRef
+{
+	char	   *id;
+	int			element;
+} EventIdRef;
+
+/* qsort comparator of EventIdRefs: by id. */
+static int
+event_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const EventIdRef *) a)->id, ((const EventIdRef *) b)->id);
+}
+
+/*
+ * Fail, naming the element, if the stream already holds one of the ids of a
+ * batch (the batch would be written twice on a retry otherwise).
+ */
+static void
+check_ids_absent(const char *stream, EventIdRef *ids, int nids)
+{
+	static const char *sql =
+		"SELECT event_id, version FROM agentstore.events"
+		" WHERE stream OPERATOR(pg_catalog.=) $1"
+		"   AND event_id OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])"
+		" ORDER BY version LIMIT 1";
+	static const Oid types[] = {TEXTOID, TEXTARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * nids);
+	Datum		args[2];
+	int			i,
+				rc;
+
+	for (i = 0; i < nids; i++)
+		elems[i] = CStringGetTextDatum(ids[i].id);
+	args[0] = CStringGetTextDatum(stream);
+	args[1] = PointerGetDatum(construct_array(elems, nids, TEXTOID, -1, false, TYPALIGN_INT));
+	rc = SPI_execute_plan(session_plan(PLAN_APPEND_WHY, sql, 2, types), args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "looking up event ids failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		char	   *found = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+		int64		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 2, &isnull));
+
+		for (i = 0; i < nids; i++)
+			if (strcmp(ids[i].id, found) == 0)
+				break;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("event id \"%s\" is already in stream \"%s\"", found, stream),
+				 errdetail("Element %d of the events array has the id of version " INT64_FORMAT ".",
+						   i < nids ? ids[i].element : -1, version),
+				 errhint("append_event() returns the original version of a retried event; a batch is written whole or not at all.")));
+	}
+}
+
+/*
+ * A (version, position) or (first, last, first, last) result row.  The
+ * blessed descriptor is kept in fn_extra: this is the hot path.
+ */
+static Datum
+result_row(FunctionCallInfo fcinfo, int n, int64 *vals, bool *nulls)
+{
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	Datum		values[4];
+	int			i;
+
+	if (desc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
+	for (i = 0; i < n; i++)
+		values[i] = Int64GetDatum(vals[i]);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * Run an INSERT ... RETURNING version, position; false if it inserted
+ * nothing, else the pair in out[0], out[1].
+ */
+static bool
+insert_returning(SPIPlanPtr plan, Datum *args, const char *nulls, int64 *out)
+{
+	int			rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	bool		isnull;
+
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "appending an event failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
+}
+
+/* Steps 1 and 4 in one statement; false if no row was updated. */
+static bool
+touch_and_insert(const SessionKey *key, const StateDelta *delta,
+				 text *event_id, Jsonb *event, int64 *out)
+{
+	static const char *plain = APPEND_ONE("");
+	static const char *checked = APPEND_ONE(APPEND_ID_CHECK);
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	session_key_args(args, key);
+	args[3] = JsonbPGetDatum(delta->session_set);
+	args[4] = PointerGetDatum(delta->session_remove);
+	args[5] = session_default_ttl(TTL_SESSION);
+	args[6] = PointerGetDatum(event_id);
+	if (event_id == NULL)
+		nulls[6] = 'n';
+	args[7] = Int64GetDatum(1);
+	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
+	args[9] = PointerGetDatum(event_type_of(event));
+	args[10] = JsonbPGetDatum(event);
+	return insert_returning(event_id != NULL ?
+							session_plan(PLAN_APPEND_ONE_ID, checked, 11, update_types) :
+							session_plan(PLAN_APPEND_ONE, plain, 11, update_types),
+							args, nulls, out);
+}
+
+/*
+ * agentstore.append_event(app_name, user_id, session_id, event, state_delta,
+ * expected_version): append one event to an active session and apply the
+ * state delta, in one call.  Returns the event's version and position.
+ */
+Datum
+agentstore_append_event(PG_FUNCTION_ARGS)
+{
+	static const char *insert =
+		"INSERT INTO agentstore.events (stream, event_id, type, data)"
+		" VALUES ($1, $2, $3, $4) RETURNING version, position";
+	static const Oid insert_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	SessionKey	key;
+	Jsonb	   *event;
+	StateDelta	delta;
+	int64		expected = 0;
+	bool		has_expected;
+	text	   *event_id;
+	int64		id;
+	int64		out[2];
+	bool		nulls[2] = {false, false};
+	char	   *stream;
+	Datum		args[4];
+	char		argnulls[4] = {' ', ' ', ' ', ' '};
+
+	session_get_key(fcinfo, &key);
+	event = event_arg(fcinfo, 3);
+	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
+						&delta);
+	has_expected = expected_arg(fcinfo, 5, &expected);
+	event_id = event_id_of(event);
+
+	SPI_connect();
+	if (!has_expected && delta.napp == 0 && delta.nuser == 0)
+	{
+		/* the common case: one statement */
+		if (!touch_and_insert(&key, &delta, event_id, event, out))
+			duplicate_or_missing(&key, event_id, &out[0], &out[1]);
+		SPI_finish();
+		PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
+	}
+	id = touch_session(&key, &delta, event_id, 1);
+	if (id < 0)
+	{
+		duplicate_or_missing(&key, event_id, &out[0], &out[1]);
+		SPI_finish();
+		PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
+	}
+	stream = session_stream_name(id);
+	if (has_expected)
+		check_expected(stream, expected);
+	session_apply_shared_state(key.app_name, key.user_id, &delta);
+
+	args[0] = CStringGetTextDatum(stream);
+	args[1] = PointerGetDatum(event_id);
+	if (event_id == NULL)
+		argnulls[1] = 'n';
+	args[2] = PointerGetDatum(event_type_of(event));
+	args[3] = JsonbPGetDatum(event);
+	if (!insert_returning(session_plan(PLAN_APPEND_INSERT, insert, 4, insert_types),
+						  args, argnulls, out))
+		elog(ERROR, "the event was not inserted");
+	SPI_finish();
+	PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
+}
+
+/*
+ * agentstore.append_session_events(app_name, user_id, session_id, events,
+ * state_delta, expected_version): append a non-empty array of events in
+ * order and apply one state delta (deltas of several events merged in order
+ * give the same result as applying them one by one).  All or nothing; an
+ * event id already in the stream is a unique_violation here.  Returns the
+ * first and last version and position.
+ */
+Datum
+agentstore_append_session_events(PG_FUNCTION_ARGS)
+{
+	static const char *insert =
+		"INSERT INTO agentstore.events (stream, event_id, type, data)"
+		" SELECT $1,"
+		"        CASE pg_catalog.jsonb_typeof(e.value OPERATOR(pg_catalog.->) 'id')"
+		"             WHEN 'string' THEN e.value OPERATOR(pg_catalog.->>) 'id'"
+		"             WHEN 'number' THEN e.value OPERATOR(pg_catalog.->>) 'id' END,"
+		"        CASE WHEN pg_catalog.jsonb_typeof(e.value OPERATOR(pg_catalog.->) 'type') OPERATOR(pg_catalog.=) 'string'"
+		"             THEN e.value OPERATOR(pg_catalog.->>) 'type' ELSE '' END,"
+		"        e.value"
+		"   FROM pg_catalog.jsonb_array_elements($2) WITH ORDINALITY AS e(value, ord)"
+		"  ORDER BY e.ord"
+		" RETURNING version, position";
+	static const Oid insert_types[] = {TEXTOID, JSONBOID};
+	SessionKey	key;
+	Jsonb	   *events;
+	StateDelta	delta;
+	int64		expected = 0;
+	bool		has_expected;
+	int			n,
+				i;
+	EventIdRef *ids;
+	int			nids = 0;
+	int64		id;
+	int64		out[4];
+	bool		nulls[4] = {false, false, false, false};
+	char	   *stream;
+	Datum		args[2];
+	int			rc;
+	uint64		r;
+
+	session_get_key(fcinfo, &key);
+	session_check_not_null(fcinfo, 3, "events");
+	events = PG_GETARG_JSONB_P(3);
+	if (!JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("events must be a JSON array"),
+				 errdetail("The events argument is a JSON %s.",
+						   JB_ROOT_IS_SCALAR(events) ? "scalar" : "object")));
+	n = JB_ROOT_COUNT(events);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("events must not be empty")));
+	ids = palloc(sizeof(EventIdRef) * n);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(&events->root, i);
+		JsonbValue *idv;
+
+		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every event must be a JSON object"),
+					 errdetail("Element %d of the events array is not an object.", i)));
+		idv = getKeyJsonValueFromContainer(v->val.binary.data, "id", 2, NULL);
+		if (idv == NULL || idv->type == jbvNull)
+			continue;
+		if (idv->type == jbvString)
+			ids[nids].id = pnstrdup(idv->val.string.val, idv->val.string.len);
+		else if (idv->type == jbvNumeric)
+			ids[nids].id = DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(idv->val.numeric)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("event id must be a string or a number"),
+					 errdetail("Element %d of the events array has an id of another type.", i)));
+		ids[nids].element = i;
+		nids++;
+	}
+	/* an id twice in the batch */
+	qsort(ids, nids, sizeof(EventIdRef), event_id_cmp);
+	for (i = 1; i < nids; i++)
+		if (strcmp(ids[i - 1].id, ids[i].id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("event id \"%s\" appears twice in the events array", ids[i].id),
+					 errdetail("Elements %d and %d have the same id.",
+							   Min(ids[i - 1].element, ids[i].element),
+							   Max(ids[i - 1].element, ids[i].element))));
+	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
+						&delta);
+	has_expected = expected_arg(fcinfo, 5, &expected);
+
+	SPI_connect();
+	id = touch_session(&key, &delta, NULL, n);
+	if (id < 0)
+		session_report_missing(&key);
+	stream = session_stream_name(id);
+	if (has_expected)
+		check_expected(stream, expected);
+	if (nids > 0)
+		check_ids_absent(stream, ids, nids);
+	session_apply_shared_state(key.app_name, key.user_id, &delta);
+
+	args[0] = CStringGetTextDatum(stream);
+	args[1] = JsonbPGetDatum(events);
+	rc = SPI_execute_plan(session_plan(PLAN_APPEND_INSERT_MANY, insert, 2, insert_types),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) n)
+		elog(ERROR, "appending the events failed: %s", SPI_result_code_string(rc));
+	out[0] = out[2] = PG_INT64_MAX;
+	out[1] = out[3] = PG_INT64_MIN;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int64		v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		int64		p = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+
+		out[0] = Min(out[0], v);
+		out[1] = Max(out[1], v);
+		out[2] = Min(out[2], p);
+		out[3] = Max(out[3], p);
+	}
+	SPI_finish();
+	PG_RETURN_DATUM(result_row(fcinfo, 4, out, nulls));
+}
+
+/*
+ * agentstore.append_track_event(app_name, user_id, session_id, track, event,
+ * ttl): append an event to one track of an active session (stream
+ * 'track-<id>-<track>'), with expires_at = now() + (ttl, else
+ * agentstore.track_event_ttl); the session's updated_at and TTL move too.
+ */
+Datum
+agentstore_append_track_event(PG_FUNCTION_ARGS)
+{
+	static const char *touch =
+		"UPDATE agentstore.sessions"
+		"   SET updated_at = pg_catalog.now(),"
+		"       expires_at = CASE WHEN COALESCE(ttl, $4) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval"
+		"                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE(ttl, $4) END"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
+		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		" RETURNING id";
+	static const char *insert =
+		"INSERT INTO agentstore.events (stream, event_id, type, data, expires_at)"
+		" VALUES ($1, $2, $3, $4,"
+		"         CASE WHEN COALESCE($5, $6) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval"
+		"         THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE($5, $6) END)"
+		" RETURNING version, position";
+	static const Oid touch_types[] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
+	static const Oid insert_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INTERVALOID, INTERVALOID};
+	SessionKey	key;
+	text	   *track;
+	Jsonb	   *event;
+	Interval   *ttl;
+	text	   *event_id;
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int64		out[2];
+	bool		outnulls[2] = {false, false};
+	int			rc;
+	bool		isnull;
+	Datum		id;
+
+	session_get_key(fcinfo, &key);
+	track = session_check_key_arg(fcinfo, 3, "track");
+	event = event_arg(fcinfo, 4);
+	ttl = session_check_ttl_arg(fcinfo, 5);
+	event_id = event_id_of(event);
+
+	SPI_connect();
+	session_key_args(args, &key);
+	args[3] = session_default_ttl(TTL_SESSION);
+	rc = SPI_execute_plan(session_plan(PLAN_TRACK_TOUCH, touch, 4, touch_types),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "updating the session failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		session_report_missing(&key);
+	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+	args[0] = CStringGetTextDatum(session_track_stream_name(DatumGetInt64(id), track));
+	args[1] = PointerGetDatum(event_id);
+	if (event_id == NULL)
+		nulls[1] = 'n';
+	args[2] = PointerGetDatum(event_type_of(event));
+	args[3] = JsonbPGetDatum(event);
+	args[4] = PointerGetDatum(ttl);
+	if (ttl == NULL)
+		nulls[4] = 'n';
+	args[5] = session_default_ttl(TTL_TRACK_EVENT);
+	if (!insert_returning(session_plan(PLAN_TRACK_INSERT, insert, 6, insert_types),
+						  args, nulls, out))
+		elog(ERROR, "the track event was not inserted");
+	SPI_finish();
+	PG_RETURN_DATUM(result_row(fcinfo, 2, out, outnulls));
+}
+
+/*
+ * agentstore.get_track_events(app_name, user_id, session_id, track,
+ * num_recent_events, after): the last num_recent_events (default
+ * agentstore.session_event_limit) unexpired events of a track created at or
+ * after 'after', in append order, as a JSON array; NULL when the session is
+ * absent, expired or deleted.
+ */
+Datum
+agentstore_get_track_events(PG_FUNCTION_ARGS)
+{
+	static const char *sql =
+		"SELECT COALESCE(("
+		"    SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)"
+		"      FROM (SELECT e.version, e.data FROM agentstore.events e"
+		"             WHERE e.stream OPERATOR(pg_catalog.=) ('track-' OPERATOR(pg_catalog.||) s.id::pg_catalog.text"
+		"                                   OPERATOR(pg_catalog.||) '-' OPERATOR(pg_catalog.||) $4)"
+		"               AND e.deleted_at IS NULL"
+		"               AND (e.expires_at IS NULL OR e.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"               AND ($6::pg_catalog.timestamptz IS NULL OR e.created_at OPERATOR(pg_catalog.>=) $6)"
+		"             ORDER BY e.version DESC LIMIT $5) w),"
+		"    '[]'::pg_catalog.jsonb)"
+		"  FROM agentstore.sessions s"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2"
+		"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL"
+		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID};
+	SessionKey	key;
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int32		n;
+	bool		isnull;
+	Datum		result;
+
+	session_get_key(fcinfo, &key);
+	args[3] = PointerGetDatum(session_check_key_arg(fcinfo, 3, "track"));
+	n = session_window_arg(fcinfo, 4);
+	session_key_args(args, &key);
+	args[4] = Int32GetDatum(n);
+	args[5] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
+	if (PG_ARGISNULL(5))
+		nulls[5] = 'n';
+
+	SPI_connect();
+	result = session_run_single(session_plan(PLAN_TRACK_READ, sql, 6, types),
+								args, nulls, true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * agentstore.trim_session_events(batch_size): remove (for good) the oldest
+ * events of active sessions that hold more than
+ * agentstore.session_event_limit, at most batch_size events (default
+ * agentstore.ttl_batch_size) per call.
+ * Returns the number of events removed; call it again while it returns
+ * batch_size.  append_event and append_session_events count a session's
+ * events and flag the session when the count passes the limit in force at
+ * that moment; only flagged sessions are visited (so a lowered limit applies
+ * to a session from its next append on), and events written to a session's
+ * stream by other means are counted when a trim recounts.
+ */
+Datum
+agentstore_trim_session_events(PG_FUNCTION_ARGS)
+{
+	static const char *find =
+		"SELECT app_name, id FROM agentstore.sessions"
+		" WHERE trim_needed AND deleted_at IS NULL"
+		" LIMIT $1";
+	static const char *trim =
+		"DELETE FROM agentstore.events d"
+		" USING (SELECT e.version FROM agentstore.events e"
+		"         WHERE e.stream OPERATOR(pg_catalog.=) $1"
+		"           AND e.version OPERATOR(pg_catalog.<=) ((SELECT m.version FROM agentstore.events m"
+		"                                    WHERE m.stream OPERATOR(pg_catalog.=) $1"
+		"                                    ORDER BY m.version DESC LIMIT 1) OPERATOR(pg_catalog.-) $2)"
+		"         ORDER BY e.version LIMIT $3) old"
+		" WHERE d.stream OPERATOR(pg_catalog.=) $1 AND d.version OPERATOR(pg_catalog.=) old.version";
+	static const char *recount =
+		"UPDATE agentstore.sessions s"
+		"   SET event_count = c.n, trim_needed = c.n OPERATOR(pg_catalog.>) $4"
+		"  FROM (SELECT pg_catalog.count(*) AS n FROM agentstore.events"
+		"         WHERE stream OPERATOR(pg_catalog.=) $3) c"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2";
+	static const Oid find_types[] = {INT8OID};
+	static const Oid trim_types[] = {TEXTOID, INT8OID, INT8OID};
+	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID, INT8OID};
+	int64		limit = agentstore_session_event_limit;
+	int64		budget = agentstore_ttl_batch_size;
+	int64		removed = 0;
+	uint64		nfound,
+				i;
+	SPITupleTable *found;
+	int			rc;
+
+	if (!PG_ARGISNULL(0))
+	{
+		budget = PG_GETARG_INT32(0);
+		if (budget < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("batch_size must be positive"),
+					 errdetail("batch_size is " INT64_FORMAT ".", budget)));
+	}
+
+	SPI_connect();
+	{
+		Datum		args[1];
+
+		args[0] = Int64GetDatum(budget);	/* one event at least per session */
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 1, find_types),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
+	}
+	found = SPI_tuptable;
+	nfound = SPI_processed;
+	for (i = 0; i < nfound && removed < budget; i++)
+	{
+		bool		isnull;
+		Datum		app_name = SPI_getbinval(found->vals[i], found->tupdesc, 1, &isnull);
+		Datum		id = SPI_getbinval(found->vals[i], found->tupdesc, 2, &isnull);
+		Datum		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
+		Datum		args[4];
+		uint64		n;
+
+		CHECK_FOR_INTERRUPTS();
+		args[0] = stream;
+		args[1] = Int64GetDatum(limit);
+		args[2] = Int64GetDatum(budget - removed);
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_DELETE, trim, 3, trim_types),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "trimming session events failed: %s", SPI_result_code_string(rc));
+		n = SPI_processed;
+		removed += n;
+
+		args[0] = app_name;
+		args[1] = id;
+		args[2] = stream;
+		args[3] = Int64GetDatum(limit);
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 4, recount_types),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "recounting session events failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	PG_RETURN_INT64(removed);
+}
