@@ -10,10 +10,10 @@
 # Also: the longest wait of a write to an expired session's event while the
 # backlog is worked off (probes every 0.5 s on random expired sessions).
 #
-# The foreground is a plain SQL stand-in for append_event (the sessions
-# feature's function is not on this branch yet): slide the session's TTL and
-# state under the session's row lock, then insert the event with an explicit
-# version (max + 1).
+# The foreground is agentstore.append_event (one event with a state delta per
+# call); without it (a branch without the sessions feature), a plain-SQL
+# stand-in that does the same writes: slide the session's TTL and state under
+# its row lock, then insert the event with an explicit version (max + 1).
 nsessions=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", 10000 * s < 100 ? 100 : 10000 * s }')
 nevents=100
 nlive=1000
@@ -41,10 +41,20 @@ q "DELETE FROM agentstore.events e USING agentstore.sessions s
     WHERE s.app_name = 'ttlfg' AND e.stream = 'session-' || s.id;
    DELETE FROM agentstore.sessions WHERE app_name = 'ttlfg';
    INSERT INTO agentstore.sessions (app_name, user_id, session_id, expires_at)
-   SELECT 'ttlfg', 'u' || (g % 50), 'f' || g, now() + interval '1 hour' FROM generate_series(1, $nlive) g;
+   SELECT 'ttlfg', 'u', 'f' || g, now() + interval '1 hour' FROM generate_series(1, $nlive) g;
    INSERT INTO agentstore.events (stream, version, type, data)
    SELECT 'session-' || id, 1, 'msg', '{}' FROM agentstore.sessions WHERE app_name = 'ttlfg'"
-cat >"$tmp/append.sql" <<SQL
+if has_function 'agentstore.append_event(text, text, text, jsonb, jsonb, bigint)'; then
+	foreground="append_event"
+	cat >"$tmp/append.sql" <<SQL
+\\set k random(1, $nlive)
+SELECT version FROM agentstore.append_event('ttlfg', 'u', 'f' || :k,
+       '{"type": "msg", "role": "user", "text": "hello, how are you today?"}',
+       jsonb_build_object('n', :k));
+SQL
+else
+	foreground="plain SQL stand-in for append_event"
+	cat >"$tmp/append.sql" <<SQL
 \\set k random(1, $nlive)
 BEGIN;
 UPDATE agentstore.sessions
@@ -59,6 +69,8 @@ SELECT 'session-' || :id, coalesce(max(version), 0) + 1, 'msg',
   FROM agentstore.events WHERE stream = 'session-' || :id;
 END;
 SQL
+fi
+echo "foreground: $foreground" >&2
 
 # The backlog: expired sessions, oldest first by expires_at.
 make_backlog() {
