@@ -28,6 +28,8 @@ _PG_init(void)
 {
 	agentstore_loaded_at_startup = process_shared_preload_libraries_in_progress;
 	agentstore_define_gucs();
+	if (agentstore_loaded_at_startup)
+		agentstore_ttl_register();
 }
 
 PG_FUNCTION_INFO_V1(agentstore_preloaded);

@@ -24,7 +24,10 @@ extern int	agentstore_track_event_ttl;
 extern int	agentstore_app_state_ttl;
 extern int	agentstore_user_state_ttl;
 extern int	agentstore_checkpoint_ttl;
+extern int	agentstore_ttl_max_workers;
+extern int	agentstore_ttl_batch_delay;
 
 extern void agentstore_define_gucs(void);
+extern void agentstore_ttl_register(void);	/* src/ttl_shmem.c */
 
 #endif							/* AGENTSTORE_H */

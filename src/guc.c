@@ -26,6 +26,8 @@ int			agentstore_track_event_ttl = 0;
 int			agentstore_app_state_ttl = 0;
 int			agentstore_user_state_ttl = 0;
 int			agentstore_checkpoint_ttl = 0;
+int			agentstore_ttl_max_workers = 2;
+int			agentstore_ttl_batch_delay = 100;
 
 /* Define one "default TTL" parameter; they differ only in name and text. */
 static void
@@ -52,7 +54,7 @@ agentstore_define_gucs(void)
 							 "Soft-deleted rows are purged after agentstore.ttl_purge_after.",
 							 &agentstore_soft_delete,
 							 true,
-							 PGC_SIGHUP, 0,
+							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.batch_size",
@@ -84,7 +86,7 @@ agentstore_define_gucs(void)
 							"A larger backlog is worked off over several transactions.",
 							&agentstore_ttl_batch_size,
 							1000, 1, 1000000,
-							PGC_SIGHUP, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.ttl_purge_after",
@@ -92,7 +94,23 @@ agentstore_define_gucs(void)
 							NULL,
 							&agentstore_ttl_purge_after,
 							7 * 24 * 3600, -1, INT_MAX,
-							PGC_SIGHUP, GUC_UNIT_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_batch_delay",
+							"Pause of the TTL worker between two transactions of a pass.",
+							"Leaves the CPU and the disks to foreground work while a backlog is worked off.",
+							&agentstore_ttl_batch_delay,
+							100, 0, 10000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.ttl_max_workers",
+							"Most databases the TTL worker expires rows in at the same time.",
+							"Each takes a background worker slot (max_worker_processes) while its pass runs.",
+							&agentstore_ttl_max_workers,
+							2, 1, 64,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
 	define_ttl_guc("agentstore.session_ttl",
