@@ -49,3 +49,6 @@ SELECT agentstore.put_writes('thread-1', '', '1ef4f797-8335-6428-8001-8a1503f9b8
        '[["messages", {"role": "ai", "content": "hello"}]]');
 SELECT checkpoint_id, metadata, channel_values, pending_writes
   FROM agentstore.get_checkpoint('thread-1');
+-- TTL: one expiry pass in this backend (the background worker does the same
+-- every agentstore.ttl_interval).
+SELECT * FROM agentstore.expire_now() WHERE expired + purged > 0;
