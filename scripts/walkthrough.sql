@@ -49,6 +49,11 @@ SELECT agentstore.put_writes('thread-1', '', '1ef4f797-8335-6428-8001-8a1503f9b8
        '[["messages", {"role": "ai", "content": "hello"}]]');
 SELECT checkpoint_id, metadata, channel_values, pending_writes
   FROM agentstore.get_checkpoint('thread-1');
--- TTL: one expiry pass in this backend (the background worker does the same
--- every agentstore.ttl_interval).
-SELECT * FROM agentstore.expire_now() WHERE expired + purged > 0;
+-- TTL: a session that lives one second, then one expiry pass in this backend
+-- (the background worker does the same every agentstore.ttl_interval).
+SELECT session_id, expires_at IS NOT NULL AS expires
+  FROM agentstore.create_session('demo', 'bob', 'short-lived', ttl => '1 second');
+SELECT pg_sleep(1.2);
+SELECT * FROM agentstore.expire_now() WHERE expired + purged + trimmed > 0;
+SELECT agentstore.get_session('demo', 'bob', 'short-lived') IS NULL AS gone;
+SELECT backend_type FROM pg_stat_activity WHERE backend_type LIKE 'agentstore%';
