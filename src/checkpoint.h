@@ -27,12 +27,6 @@
 #define CP_MAX_NAMESPACE	1024	/* checkpoint_ns, task_path: nested
 									 * subgraph paths grow with depth */
 
-/*
- * Lock space of the per-thread lock (checkpoint_lock.c), in the 16-bit
- * field4 of an advisory LOCKTAG, next to keylock.h's spaces.
- */
-#define CP_THREAD_LOCK_SPACE 0x4155
-
 /* LangGraph's special write channels, stored with negative idx. */
 #define CP_TASKS_CHANNEL	"__pregel_tasks"
 

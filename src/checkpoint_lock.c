@@ -19,7 +19,6 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 
@@ -36,14 +35,10 @@ bool
 cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait)
 {
 	const char *parts[1];
-	uint64		hash;
-	LOCKTAG		tag;
 
 	parts[0] = text_to_cstring(thread_id);
-	hash = keylock_hash(1, parts);
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (hash >> 32), (uint32) hash,
-						 CP_THREAD_LOCK_SPACE);
-	return LockAcquire(&tag, mode, false, nowait) != LOCKACQUIRE_NOT_AVAIL;
+	return keylock_acquire_mode(KEYLOCK_CHECKPOINT_THREAD, keylock_hash(1, parts),
+								mode, nowait);
 }
 
 /*

@@ -47,10 +47,22 @@ keylock_hash(int nparts, const char *const *parts)
 void
 keylock_acquire(KeyLockSpace space, uint64 hash)
 {
+	(void) keylock_acquire_mode(space, hash, ExclusiveLock, false);
+}
+
+/*
+ * Take a lock of the given mode on a key hash (writers that may run side by
+ * side take a shared mode, those that must run alone an exclusive one).
+ * With nowait, return false instead of waiting when it is held.
+ */
+bool
+keylock_acquire_mode(KeyLockSpace space, uint64 hash, LOCKMODE mode,
+					 bool nowait)
+{
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (hash >> 32), (uint32) hash,
 						 (uint16) space);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	return LockAcquire(&tag, mode, false, nowait) != LOCKACQUIRE_NOT_AVAIL;
 }

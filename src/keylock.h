@@ -10,6 +10,8 @@
 #ifndef AGENTSTORE_KEYLOCK_H
 #define AGENTSTORE_KEYLOCK_H
 
+#include "storage/lockdefs.h"
+
 /*
  * The lock space is stored in the 16-bit field4 of an advisory LOCKTAG;
  * SQL's pg_advisory_* functions use only 1 and 2 there.  pg_locks shows
@@ -18,10 +20,13 @@
 typedef enum KeyLockSpace
 {
 	KEYLOCK_STREAM = 0x4153,	/* a stream's versions */
-	KEYLOCK_SESSION_KEY = 0x4154	/* (app_name, user_id, session_id) */
+	KEYLOCK_SESSION_KEY = 0x4154,	/* (app_name, user_id, session_id) */
+	KEYLOCK_CHECKPOINT_THREAD = 0x4155	/* a LangGraph thread's rows */
 } KeyLockSpace;
 
 extern uint64 keylock_hash(int nparts, const char *const *parts);
 extern void keylock_acquire(KeyLockSpace space, uint64 hash);
+extern bool keylock_acquire_mode(KeyLockSpace space, uint64 hash,
+								 LOCKMODE mode, bool nowait);
 
 #endif							/* AGENTSTORE_KEYLOCK_H */
