@@ -26,15 +26,21 @@ reload_interval() {
 	q "SELECT pg_reload_conf()" >/dev/null
 }
 # The worker stays away until we want it.  Defaults for everything else,
-# unless BENCH_TTL_DELAY sets agentstore.ttl_batch_delay (ms).
+# unless BENCH_TTL_BATCH sets agentstore.ttl_batch_size and BENCH_TTL_DELAY
+# agentstore.ttl_batch_delay (ms).
 reload_interval 1h
-q "ALTER DATABASE $PGDATABASE RESET agentstore.ttl_batch_size" >/dev/null
+if [ -n "${BENCH_TTL_BATCH:-}" ]; then
+	q "ALTER DATABASE $PGDATABASE SET agentstore.ttl_batch_size = $BENCH_TTL_BATCH" >/dev/null
+else
+	q "ALTER DATABASE $PGDATABASE RESET agentstore.ttl_batch_size" >/dev/null
+fi
 if [ -n "${BENCH_TTL_DELAY:-}" ]; then
 	q "ALTER DATABASE $PGDATABASE SET agentstore.ttl_batch_delay = $BENCH_TTL_DELAY" >/dev/null
 else
 	q "ALTER DATABASE $PGDATABASE RESET agentstore.ttl_batch_delay" >/dev/null
 fi
 delay=$(psql -qAtX -c "SHOW agentstore.ttl_batch_delay")
+batch=$(psql -qAtX -c "SHOW agentstore.ttl_batch_size")
 
 # Live sessions for the foreground, each with one event.
 q "DELETE FROM agentstore.events e USING agentstore.sessions s
@@ -211,7 +217,7 @@ read -r trpc_tps trpc_p99 < <(window_stats trpc "$t0" "$t1")
 read -r trpc_quiet_tps trpc_quiet_p99 < <(window_stats trpc "$t0" "$t1" around)
 trpc_probe=$(longest_probe trpc)
 
-label="ttl backlog $((nsessions * nevents)) events, batch delay $delay"
+label="ttl backlog $((nsessions * nevents)) events, batch $batch rows, delay $delay"
 trpc="trpc-agent-go cleanup (1 txn)"
 report "$label: rows expired/s" "$trpc" "$trpc_rate" "$as_rate" rows/s higher
 report "$label: foreground tps during expiry" "$trpc" "$trpc_tps" "$as_tps" tps higher
