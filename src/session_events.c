@@ -161,7 +161,7 @@ touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
 	if (event_id == NULL)
 		nulls[6] = 'n';
 	args[7] = Int64GetDatum(nevents);
-	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
+	args[8] = Int64GetDatum(session_trim_threshold());
 	rc = SPI_execute_plan(event_id != NULL ?
 						  session_plan(PLAN_APPEND_UPDATE_ID, checked, 9, update_types) :
 						  session_plan(PLAN_APPEND_UPDATE, plain, 9, update_types),
@@ -356,7 +356,7 @@ touch_and_insert(const SessionKey *key, const StateDelta *delta,
 	if (event_id == NULL)
 		nulls[6] = 'n';
 	args[7] = Int64GetDatum(1);
-	args[8] = Int64GetDatum((int64) agentstore_session_event_limit);
+	args[8] = Int64GetDatum(session_trim_threshold());
 	args[9] = PointerGetDatum(event_type_of(event));
 	args[10] = JsonbPGetDatum(event);
 	return insert_returning(event_id != NULL ?
@@ -687,15 +687,21 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 
 /*
  * agentstore.trim_session_events(batch_size): remove (for good) the oldest
- * events of active sessions that hold more than
- * agentstore.session_event_limit, at most batch_size events (default
- * agentstore.ttl_batch_size) per call.
+ * events of active sessions beyond agentstore.session_event_limit, at most
+ * batch_size events (default agentstore.ttl_batch_size) per call.
  * Returns the number of events removed; call it again while it returns
- * batch_size.  append_event and append_session_events count a session's
- * events and flag the session when the count passes the limit in force at
- * that moment; only flagged sessions are visited (so a lowered limit applies
- * to a session from its next append on), and events written to a session's
- * stream by other means are counted when a trim recounts.
+ * batch_size.
+ *
+ * append_event and append_session_events count a session's events and flag
+ * the session when the count passes session_trim_threshold() (the limit in
+ * force at that moment plus a tenth); only flagged sessions are visited (so
+ * a lowered limit applies to a session from its next append on), each is
+ * trimmed down to the limit, and events written to a session's stream by
+ * other means are counted when a trim recounts.
+ *
+ * Sessions are taken one at a time with FOR UPDATE SKIP LOCKED: one that an
+ * append holds is left for the next call instead of waited for, and an
+ * append waits at most for the rest of this call's transaction.
  */
 Datum
 agentstore_trim_session_events(PG_FUNCTION_ARGS)
@@ -703,7 +709,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 	static const char *find =
 		"SELECT app_name, id FROM agentstore.sessions"
 		" WHERE trim_needed AND deleted_at IS NULL"
-		" LIMIT $1";
+		" LIMIT 1 FOR UPDATE SKIP LOCKED";
 	static const char *trim =
 		"DELETE FROM agentstore.events d"
 		" USING (SELECT e.version FROM agentstore.events e"
@@ -719,15 +725,12 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		"  FROM (SELECT pg_catalog.count(*) AS n FROM agentstore.events"
 		"         WHERE stream OPERATOR(pg_catalog.=) $3) c"
 		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2";
-	static const Oid find_types[] = {INT8OID};
 	static const Oid trim_types[] = {TEXTOID, INT8OID, INT8OID};
 	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID, INT8OID};
 	int64		limit = agentstore_session_event_limit;
+	int64		threshold = session_trim_threshold();
 	int64		budget = agentstore_ttl_batch_size;
 	int64		removed = 0;
-	uint64		nfound,
-				i;
-	SPITupleTable *found;
 	int			rc;
 
 	if (!PG_ARGISNULL(0))
@@ -741,27 +744,30 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
-	{
-		Datum		args[1];
 
-		args[0] = Int64GetDatum(budget);	/* one event at least per session */
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 1, find_types),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
-	}
-	found = SPI_tuptable;
-	nfound = SPI_processed;
-	for (i = 0; i < nfound && removed < budget; i++)
+	/*
+	 * Each session visited ends unflagged (trimmed down to the limit) or
+	 * uses up the budget, so no session is found twice.
+	 */
+	while (removed < budget)
 	{
 		bool		isnull;
-		Datum		app_name = SPI_getbinval(found->vals[i], found->tupdesc, 1, &isnull);
-		Datum		id = SPI_getbinval(found->vals[i], found->tupdesc, 2, &isnull);
-		Datum		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
+		Datum		app_name;
+		Datum		id;
+		Datum		stream;
 		Datum		args[4];
-		uint64		n;
 
 		CHECK_FOR_INTERRUPTS();
+		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 0, NULL),
+							  NULL, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			break;
+		app_name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
+
 		args[0] = stream;
 		args[1] = Int64GetDatum(limit);
 		args[2] = Int64GetDatum(budget - removed);
@@ -769,13 +775,12 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 							  args, NULL, false, 0);
 		if (rc != SPI_OK_DELETE)
 			elog(ERROR, "trimming session events failed: %s", SPI_result_code_string(rc));
-		n = SPI_processed;
-		removed += n;
+		removed += SPI_processed;
 
 		args[0] = app_name;
 		args[1] = id;
 		args[2] = stream;
-		args[3] = Int64GetDatum(limit);
+		args[3] = Int64GetDatum(threshold);
 		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 4, recount_types),
 							  args, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)

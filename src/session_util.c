@@ -266,6 +266,20 @@ session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
 }
 
 /*
+ * The event count past which a session is flagged for trimming: the limit
+ * (agentstore.session_event_limit) plus a tenth of it, at least one.  The
+ * slack lets one trim remove a tenth of the limit at once, instead of one
+ * event (and a recount of the whole window) after every append.
+ */
+int64
+session_trim_threshold(void)
+{
+	int64		limit = agentstore_session_event_limit;
+
+	return limit + Max(limit / 10, 1);
+}
+
+/*
  * The num_recent_events argument of the event reads: NULL means
  * agentstore.session_event_limit; negative is an error.
  */

@@ -83,6 +83,7 @@ extern Datum session_spi_value(int col, bool *isnull);
 extern Datum session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
 								bool read_only, bool *isnull);
 extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
+extern int64 session_trim_threshold(void);
 
 /* session_util.c: cached plans */
 extern SPIPlanPtr session_plan(int slot, const char *sql, int nargs,

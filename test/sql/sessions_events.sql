@@ -151,6 +151,22 @@ SELECT agentstore.trim_session_events() AS nothing_left;
 -- versions go on after a trim
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 14}');
 SELECT agentstore.get_session('se-app', 'u1', 'trim')->'events' AS window;
+-- a session is flagged past the limit plus a tenth (at least one): 6 events
+-- under a limit of 5 are not trimmed yet, 7 are (back down to 5)
+SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 15}');
+SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
+SELECT agentstore.trim_session_events() AS removed;
+SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream = 'session-' || :tid;
+-- under a limit of 50: 55 events are kept, the 56th flags the session
+SET agentstore.session_event_limit = 50;
+SELECT count(*) FROM (SELECT agentstore.append_event('se-app', 'u1', 'trim', format('{"n": %s}', g)::jsonb)
+                        FROM generate_series(16, 65) g) x;
+SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 66}');
+SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
+SELECT agentstore.trim_session_events() AS removed;
+SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream = 'session-' || :tid;
 RESET agentstore.session_event_limit;
 SELECT agentstore.trim_session_events(0);
 SELECT agentstore.trim_session_events(-1);
