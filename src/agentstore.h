@@ -26,6 +26,7 @@ extern int	agentstore_user_state_ttl;
 extern int	agentstore_checkpoint_ttl;
 extern int	agentstore_ttl_max_workers;
 extern int	agentstore_ttl_batch_delay;
+extern int	agentstore_ttl_worker_nice;
 
 extern void agentstore_define_gucs(void);
 extern void agentstore_ttl_register(void);	/* src/ttl_shmem.c */

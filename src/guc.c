@@ -28,6 +28,7 @@ int			agentstore_user_state_ttl = 0;
 int			agentstore_checkpoint_ttl = 0;
 int			agentstore_ttl_max_workers = 2;
 int			agentstore_ttl_batch_delay = 100;
+int			agentstore_ttl_worker_nice = 10;
 
 /* Define one "default TTL" parameter; they differ only in name and text. */
 static void
@@ -97,6 +98,13 @@ agentstore_define_gucs(void)
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("agentstore.ttl_worker_nice",
+							"Nice value of the TTL worker process (0 to 19).",
+							"A worker with a higher nice value gets the CPU only when foreground work leaves it; 0 competes as an equal.",
+							&agentstore_ttl_worker_nice,
+							10, 0, 19,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("agentstore.ttl_batch_delay",
 							"Pause of the TTL worker between two transactions of a pass.",
 							"Leaves the CPU and the disks to foreground work while a backlog is worked off.",

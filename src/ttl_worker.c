@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/dbcommands.h"
@@ -227,6 +229,16 @@ agentstore_ttl_worker_main(Datum main_arg)
 	/* never on a standby or during a binary upgrade */
 	if (RecoveryInProgress() || IsBinaryUpgrade)
 		proc_exit(0);
+
+	/*
+	 * Expiry can wait; foreground work should not.  With a nice value the
+	 * kernel gives this process the CPU that foreground backends leave.
+	 */
+	if (agentstore_ttl_worker_nice > 0 &&
+		setpriority(PRIO_PROCESS, 0, agentstore_ttl_worker_nice) != 0)
+		ereport(LOG,
+				(errmsg("could not set the nice value of the agentstore ttl worker to %d: %m",
+						agentstore_ttl_worker_nice)));
 
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid, 0);
 

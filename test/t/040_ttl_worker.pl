@@ -63,6 +63,17 @@ my $pid = wait_for_worker($node, 'app', q{wait_event_type = 'Lock'});
 like( $node->safe_psql('postgres', "SELECT query FROM pg_stat_activity WHERE pid = $pid"),
 	qr/expire sessions/, 'pg_stat_activity shows what the worker does');
 is($node->safe_psql('app', half_expired_sql()), '0', 'nothing half expired while it waits');
+# field 19 of /proc/<pid>/stat is the nice value (after the name in parentheses)
+sub nice_of
+{
+	my ($p) = @_;
+	my $stat = slurp_file("/proc/$p/stat");
+	$stat =~ s/^.*\) //s;
+	return (split / /, $stat)[16];
+}
+is(nice_of($pid), '10', 'the worker runs at agentstore.ttl_worker_nice (default 10)');
+is(nice_of($blocker->query_safe('SELECT pg_backend_pid()')), '0',
+	'foreground backends keep nice 0');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 $node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid")
