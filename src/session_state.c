@@ -229,16 +229,8 @@ read_shared(FunctionCallInfo fcinfo, int slot, const char *sql, int nargs,
 			Datum *args)
 {
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		result;
-	bool		isnull;
 
-	SPI_connect();
-	result = session_run_single(session_plan(slot, sql, nargs, types), args, NULL,
-						true, &isnull);
-	SPI_finish();
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return session_read_result(fcinfo, session_plan(slot, sql, nargs, types), args, NULL);
 }
 
 /* agentstore.get_app_state(app_name, key): the value, NULL if absent or expired. */
@@ -464,17 +456,10 @@ agentstore_get_session_summary(PG_FUNCTION_ARGS)
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	SessionKey	key;
 	Datum		args[4];
-	Datum		result;
-	bool		isnull;
 
 	session_get_key(fcinfo, &key);
 	session_key_args(args, &key);
 	args[3] = PointerGetDatum(filter_key_arg(fcinfo, 3));
-	SPI_connect();
-	result = session_run_single(session_plan(PLAN_SUMMARY_GET, sql, 4, types),
-						args, NULL, true, &isnull);
-	SPI_finish();
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return session_read_result(fcinfo, session_plan(PLAN_SUMMARY_GET, sql, 4, types),
+							   args, NULL);
 }
