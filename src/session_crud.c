@@ -384,6 +384,8 @@ agentstore_get_session(PG_FUNCTION_ARGS)
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int32		n;
+	bool		isnull;
+	Datum		result;
 
 	session_get_key(fcinfo, &key);
 	n = session_window_arg(fcinfo, 3);
@@ -397,8 +399,13 @@ agentstore_get_session(PG_FUNCTION_ARGS)
 	else
 		args[4] = PG_GETARG_DATUM(4);
 
-	return session_read_result(fcinfo, session_plan(PLAN_GET_SESSION, sql, 5, types),
-							   args, nulls);
+	SPI_connect();
+	result = session_run_single(session_plan(PLAN_GET_SESSION, sql, 5, types),
+								args, nulls, true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
 
 /*

@@ -664,6 +664,8 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int32		n;
+	bool		isnull;
+	Datum		result;
 
 	session_get_key(fcinfo, &key);
 	args[3] = PointerGetDatum(session_check_key_arg(fcinfo, 3, "track"));
@@ -674,8 +676,13 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		nulls[5] = 'n';
 
-	return session_read_result(fcinfo, session_plan(PLAN_TRACK_READ, sql, 6, types),
-							   args, nulls);
+	SPI_connect();
+	result = session_run_single(session_plan(PLAN_TRACK_READ, sql, 6, types),
+								args, nulls, true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
 
 /*

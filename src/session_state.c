@@ -229,8 +229,16 @@ read_shared(FunctionCallInfo fcinfo, int slot, const char *sql, int nargs,
 			Datum *args)
 {
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		result;
+	bool		isnull;
 
-	return session_read_result(fcinfo, session_plan(slot, sql, nargs, types), args, NULL);
+	SPI_connect();
+	result = session_run_single(session_plan(slot, sql, nargs, types), args, NULL,
+						true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
 
 /* agentstore.get_app_state(app_name, key): the value, NULL if absent or expired. */
@@ -456,10 +464,17 @@ agentstore_get_session_summary(PG_FUNCTION_ARGS)
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	SessionKey	key;
 	Datum		args[4];
+	Datum		result;
+	bool		isnull;
 
 	session_get_key(fcinfo, &key);
 	session_key_args(args, &key);
 	args[3] = PointerGetDatum(filter_key_arg(fcinfo, 3));
-	return session_read_result(fcinfo, session_plan(PLAN_SUMMARY_GET, sql, 4, types),
-							   args, NULL);
+	SPI_connect();
+	result = session_run_single(session_plan(PLAN_SUMMARY_GET, sql, 4, types),
+						args, NULL, true, &isnull);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }

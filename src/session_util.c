@@ -248,25 +248,6 @@ session_spi_value(int col, bool *isnull)
 }
 
 /*
- * The body of the read functions: run a read-only plan that yields at most
- * one row in an SPI connection of its own and return its first column as
- * the function's result, SQL NULL when there is no row.
- */
-Datum
-session_read_result(FunctionCallInfo fcinfo, SPIPlanPtr plan, Datum *args,
-					const char *nulls)
-{
-	Datum		result;
-	bool		isnull;
-
-	SPI_connect();
-	result = session_run_single(plan, args, nulls, true, &isnull);
-	SPI_finish();
-	fcinfo->isnull = isnull;
-	return result;
-}
-
-/*
  * Run a plan that yields at most one row and return its first column (see
  * session_spi_value); *isnull when there is no row or the value is NULL.
  */

@@ -80,8 +80,6 @@ extern void session_apply_shared_state(text *app_name, text *user_id,
 
 /* session_util.c: SPI results and event windows */
 extern Datum session_spi_value(int col, bool *isnull);
-extern Datum session_read_result(FunctionCallInfo fcinfo, SPIPlanPtr plan,
-								 Datum *args, const char *nulls);
 extern Datum session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
 								bool read_only, bool *isnull);
 extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
