@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "agentstore.h"
+#include "keylock.h"
 
 bool		agentstore_soft_delete = true;
 int			agentstore_batch_size = 1000;
@@ -132,6 +133,14 @@ agentstore_define_gucs(void)
 				   &agentstore_user_state_ttl);
 	define_ttl_guc("agentstore.checkpoint_ttl", "checkpoint threads",
 				   &agentstore_checkpoint_ttl);
+
+	DefineCustomIntVariable("agentstore.lock_escalation_threshold",
+							"Key locks (streams, session keys, checkpoint threads) one transaction takes in a key space before it locks the whole space instead.",
+							"Bounds the lock-table entries of any transaction, whatever it writes; a transaction past it makes the other writers of that space wait until it ends.",
+							&keylock_escalation_threshold,
+							32, 1, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("agentstore");
 }

@@ -24,6 +24,9 @@ typedef enum KeyLockSpace
 	KEYLOCK_CHECKPOINT_THREAD = 0x4155	/* a LangGraph thread's rows */
 } KeyLockSpace;
 
+/* agentstore.lock_escalation_threshold: key locks per space before escalation */
+extern int	keylock_escalation_threshold;
+
 extern uint64 keylock_hash(int nparts, const char *const *parts);
 extern void keylock_acquire(KeyLockSpace space, uint64 hash);
 extern bool keylock_acquire_mode(KeyLockSpace space, uint64 hash,
