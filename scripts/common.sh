@@ -30,8 +30,14 @@ install_packages() {
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
-	[ -x "$PG_CONFIG" ] || die "no pg_config at $PG_CONFIG"
 	id postgres >/dev/null 2>&1 || die "the postgres user does not exist"
+	use_server "$PG_CONFIG"
+}
+
+# Point PG_CONFIG, PG_BINDIR and PG_PGXS_DIR at the server of pg_config $1.
+use_server() {
+	PG_CONFIG=$1
+	[ -x "$PG_CONFIG" ] || die "no pg_config at $PG_CONFIG"
 	PG_BINDIR=$("$PG_CONFIG" --bindir)
 	PG_PGXS_DIR=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
 }

@@ -70,7 +70,7 @@ fi
 SRC="$CACHE/src"
 mkdir -p "$SRC"
 # The newest version of the suite asked for: apt-get source picks by suite.
-if ! ls -d "$SRC"/postgresql-"$MAJOR"-*/ >/dev/null 2>&1; then
+if ! ls -d "$SRC"/postgresql-"$MAJOR".*/ >/dev/null 2>&1; then
 	log "fetching postgresql-$MAJOR's source package from $SUITE"
 	(cd "$SRC" && apt-get source -qq --download-only "postgresql-$MAJOR/$SUITE" >/dev/null)
 	orig=$(ls "$SRC"/postgresql-"$MAJOR"_*.orig.tar.* | head -n 1)
@@ -110,7 +110,13 @@ cp -r "$TREE/src/test/perl/." "$PGXS_DIR/src/test/perl/"
 # pgTAP is plain SQL: build it from its source package for this server.
 if ! ls "$PREFIX/share/extension/pgtap.control" >/dev/null 2>&1; then
 	if [ ! -d "$SRC/pgtap" ]; then
-		(cd "$SRC" && apt-get source -qq --download-only "pgtap/$SUITE" >/dev/null)
+		# Only the upstream tarball is needed; some suites' Debian parts are
+		# missing from the archive, so take the first suite whose tarball
+		# arrives.
+		for s in trixie sid bookworm; do
+			(cd "$SRC" && apt-get source -qq --download-only "pgtap/$s" >/dev/null 2>&1) || true
+			ls "$SRC"/pgtap_*.orig.tar.* >/dev/null 2>&1 && break
+		done
 		mkdir -p "$SRC/pgtap"
 		tar -C "$SRC/pgtap" --strip-components=1 -xf "$(ls "$SRC"/pgtap_*.orig.tar.* | head -n 1)"
 	fi

@@ -3,25 +3,38 @@
 #
 #   bash scripts/test.sh
 #
-# Installs what is missing, builds with warnings as errors, installs, then runs
-# pg_regress (test/sql, pgTAP contracts included), the isolation tester
-# (test/specs) and the TAP tests (test/t) as the postgres user, each on its own
-# temporary cluster.  Ends with one line "N passed, N failed" where a test is
-# one regression file, one isolation spec or one TAP assertion; exits non-zero
-# on any failure after printing regression.diffs or the failing TAP log.
+# Installs what is missing, then for each server of the matrix builds
+# agentstore with warnings as errors, installs it, and runs pg_regress
+# (test/sql, pgTAP contracts included), the isolation tester (test/specs), the
+# TAP tests (test/t) and the further suites (test/suites) as the postgres
+# user, each on its own temporary cluster.  Every server log of the run is then
+# scanned for crashes, assertion failures and memory or resource-leak reports;
+# each one found fails the run, naming the test.  Ends with one line
+# "N passed, N failed" where a test is one regression file, one isolation
+# spec, one TAP assertion or one client test, per server, and one log-scan
+# finding is one failure; exits non-zero on any failure after printing
+# regression.diffs or the failing TAP log.
 #
-# Environment: PG_CONFIG (which server to build for), AGENTSTORE_WORKDIR
+# The servers (AGENTSTORE_SERVERS, space-separated, default "debian cassert"):
+#   debian    Debian's PostgreSQL 15 packages (or PG_CONFIG's server)
+#   cassert   PostgreSQL 15 built from Debian's source package with
+#             --enable-cassert --enable-debug (freed memory is wiped, memory
+#             contexts are checked), by scripts/pgbuild.sh, cached in
+#             /var/cache/agentstore so that later runs reuse it
+#
+# Environment: PG_CONFIG (the "debian" server's pg_config), AGENTSTORE_WORKDIR
 # (scratch directory, default /tmp/agentstore-test), AGENTSTORE_TESTS (a
-# regular expression: run only the tests whose name matches).
+# regular expression: run only the tests whose name matches),
+# AGENTSTORE_SERVERS (above).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 require_root
 install_packages
-WORK=${AGENTSTORE_WORKDIR:-/tmp/agentstore-test}
+WORK_ROOT=${AGENTSTORE_WORKDIR:-/tmp/agentstore-test}
 ONLY=${AGENTSTORE_TESTS:-.}
-build_and_install "$WORK"
-cd "$WORK"
+SERVERS=${AGENTSTORE_SERVERS:-debian cassert}
+DEBIAN_PG_CONFIG=$PG_CONFIG
 
 passed=0
 failed=0
@@ -44,19 +57,21 @@ select_tests() {
 count_regress_output() {
 	local out=$1 selected=$2
 	local ok
-	ok=$(grep -cE '\.\.\. ok|\.\.\. failed \(ignored\)' "$out" || true)
+	ok=$(grep -cE '\.\.\. ok|\.\.\. failed \(ignored\)|^ok [0-9]+ ' "$out" || true)
 	passed=$((passed + ok))
 	failed=$((failed + selected - ok))
 	[ "$ok" -eq "$selected" ]
 }
 
 # pg_regress and pg_isolation_regress share everything but the binary,
-# the file list and the output directory.
+# the file list and the output directory.  Expected files are looked up in
+# the top-level expected/ directory (pg_regress searches --outputdir's
+# expected/ first, so the output directory's expected/ is a link to it).
 run_pg_regress() {
 	local kind=$1 binary=$2 outdir=$3
 	shift 3
 	[ $# -gt 0 ] || return 0
-	log "$kind: $*"
+	log "$SERVER $kind: $*"
 	local out="$WORK/$outdir.log"
 	as_postgres "$binary" \
 		--temp-instance="$WORK/tmp_$outdir" \
@@ -68,85 +83,148 @@ run_pg_regress() {
 		"${extra_opts[@]}" "$@" >"$out" 2>&1 || true
 	cat "$out"
 	if ! count_regress_output "$out" $#; then
-		failures+=("$kind")
-		echo "---------------- $outdir/regression.diffs ----------------"
+		failures+=("$SERVER:$kind")
+		echo "---------------- $SERVER $outdir/regression.diffs ----------------"
 		cat "$WORK/$outdir/regression.diffs" 2>/dev/null || true
 		if ! grep -qE '\.\.\. (ok|FAILED)' "$out"; then
-			echo "---------------- $kind postmaster log ----------------"
+			echo "---------------- $SERVER $kind postmaster log ----------------"
 			cat "$WORK/$outdir/log/postmaster.log" 2>/dev/null || true
 		fi
 	fi
 }
 
-mapfile -t regress < <(select_tests test/sql .sql)
-mapfile -t specs < <(select_tests test/specs .spec)
-mapfile -t taps < <(select_tests test/t .pl)
+# The signs of a memory error or a leak that a server log can hold.  Signal 9
+# is left out: the crash tests kill backends on purpose.
+LOG_ALARMS='terminated by signal ([0-8]|1[0-9]|[2-9][0-9])\b|TRAP:|problem in alloc set|detected write past chunk end|WARNING: .*(leak|still referenced|was not closed)|PANIC:'
 
-extra_opts=(--load-extension=pgtap)
-run_pg_regress regression "$PG_PGXS_DIR/src/test/regress/pg_regress" out_regress "${regress[@]}"
-extra_opts=()
-run_pg_regress isolation "$PG_PGXS_DIR/src/test/isolation/pg_isolation_regress" out_isolation "${specs[@]}"
+# Scan every server log under $WORK; each alarm is a failure naming its test
+# (the log file names TAP tests; pg_regress logs carry the test in %a).
+scan_logs() {
+	local f hits n name
+	while IFS= read -r -d '' f; do
+		hits=$(grep -naE "$LOG_ALARMS" "$f" || true)
+		[ -n "$hits" ] || continue
+		n=$(printf '%s\n' "$hits" | wc -l)
+		name=${f#"$WORK"/}
+		failed=$((failed + n))
+		failures+=("$SERVER:log:$name")
+		echo "---------------- $SERVER log scan: $name ----------------"
+		printf '%s\n' "$hits" | head -n 20
+		# the statement a crashed backend was running, and its test
+		grep -naE 'Failed process was running|pg_regress/' "$f" |
+			grep -B2 -A2 -E 'Failed process was running' | head -n 20 || true
+	done < <(find "$WORK" -type f -name '*.log' \( -path '*/log/*' -o -path "$WORK/logs/*" \) -print0 2>/dev/null)
+}
 
-# TAP tests: prove with PostgreSQL's test modules, one result line per file.
-if [ ${#taps[@]} -gt 0 ]; then
-	log "tap: ${taps[*]}"
-	mkdir -p "$WORK/tmp_check"
-	chown postgres: "$WORK/tmp_check"
-	tap_files=()
-	for t in "${taps[@]}"; do tap_files+=("test/t/$t.pl"); done
-	set +e
-	as_postgres TESTDIR="$WORK" PG_REGRESS="$PG_PGXS_DIR/src/test/regress/pg_regress" \
-		PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" \
-		prove -I "$PG_PGXS_DIR/src/test/perl" -I test/perl --merge -v "${tap_files[@]}" \
-		>"$WORK/tap.log" 2>&1
-	set -e
-	cat "$WORK/tap.log"
-	tap_ok=$(grep -cE '^ok [0-9]+' "$WORK/tap.log" || true)
-	tap_bad=$(grep -cE '^not ok [0-9]+' "$WORK/tap.log" || true)
-	tap_skip=$(grep -cE '^ok [0-9]+ .*# skip' "$WORK/tap.log" || true)
-	# a whole file skipped (prove: "t.pl .. skipped: why") counts as one skipped test
-	tap_skip_all=$(grep -cE '\.\. skipped: ' "$WORK/tap.log" || true)
-	skipped=$((skipped + tap_skip_all))
-	passed=$((passed + tap_ok - tap_skip))
-	skipped=$((skipped + tap_skip))
-	failed=$((failed + tap_bad))
-	if ! grep -qE '^Result: (PASS|NOTESTS)' "$WORK/tap.log"; then
-		# a script that died without a "not ok" still fails the run
-		[ "$tap_bad" -gt 0 ] || failed=$((failed + 1))
-		failures+=("tap")
-		for logf in "$WORK"/tmp_check/log/regress_log_*; do
-			[ -e "$logf" ] || continue
-			echo "---------------- $(basename "$logf") ----------------"
-			tail -n 200 "$logf"
+# The whole suite against the server of pg_config $1, in $WORK_ROOT/$SERVER.
+run_suite() {
+	use_server "$1"
+	WORK="$WORK_ROOT/$SERVER"
+	build_and_install "$WORK"
+	mkdir -p "$WORK/logs"
+	chown postgres: "$WORK/logs"
+	cd "$WORK"
+
+	local regress specs taps
+	mapfile -t regress < <(select_tests test/sql .sql)
+	mapfile -t specs < <(select_tests test/specs .spec)
+	mapfile -t taps < <(select_tests test/t .pl)
+
+	# pg_regress looks for expected/ under --outputdir first (PostgreSQL 15
+	# has no --expecteddir): point both output directories at expected/.
+	local d
+	if [ -d "$WORK/expected" ]; then
+		for d in out_regress out_isolation; do
+			mkdir -p "$WORK/$d"
+			ln -sfn "$WORK/expected" "$WORK/$d/expected"
+			chown -h postgres: "$WORK/$d" "$WORK/$d/expected"
 		done
 	fi
-fi
 
-# Further suites (test/suites/*.sh, for example LangGraph's conformance suite
-# against the JavaScript client).  A suite that prints "<name>: N passed, N
-# failed[, N skipped]" is counted test by test; otherwise it counts as one
-# test, passed when it exits 0.
-for extra in "$REPO"/test/suites/*.sh; do
-	[ -e "$extra" ] || continue
-	name=$(basename "$extra" .sh)
-	[[ $name =~ $ONLY ]] || continue
-	log "suite: $name"
-	status=0
-	WORK="$WORK" PG_BINDIR="$PG_BINDIR" bash "$extra" >"$WORK/suite_$name.log" 2>&1 || status=$?
-	cat "$WORK/suite_$name.log"
-	counts=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p" "$WORK/suite_$name.log" | tail -n 1)
-	if [ -n "$counts" ]; then
-		set -- $counts
-		passed=$((passed + $1))
-		failed=$((failed + $2))
-		skipped=$((skipped + ${3:-0}))
-		[ "$status" -eq 0 ] && [ "$2" -eq 0 ] || { [ "$2" -gt 0 ] || failed=$((failed + 1)); failures+=("$name"); }
-	elif [ "$status" -eq 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		failures+=("$name")
+	extra_opts=(--load-extension=pgtap)
+	run_pg_regress regression "$PG_PGXS_DIR/src/test/regress/pg_regress" out_regress "${regress[@]}"
+	extra_opts=()
+	run_pg_regress isolation "$PG_PGXS_DIR/src/test/isolation/pg_isolation_regress" out_isolation "${specs[@]}"
+
+	# TAP tests: prove with PostgreSQL's test modules, one result line per file.
+	if [ ${#taps[@]} -gt 0 ]; then
+		log "$SERVER tap: ${taps[*]}"
+		mkdir -p "$WORK/tmp_check"
+		chown postgres: "$WORK/tmp_check"
+		local tap_files=() t
+		for t in "${taps[@]}"; do tap_files+=("test/t/$t.pl"); done
+		set +e
+		as_postgres TESTDIR="$WORK" PG_REGRESS="$PG_PGXS_DIR/src/test/regress/pg_regress" \
+			PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" \
+			prove -I "$PG_PGXS_DIR/src/test/perl" -I test/perl --merge -v "${tap_files[@]}" \
+			>"$WORK/tap.log" 2>&1
+		set -e
+		cat "$WORK/tap.log"
+		local tap_ok tap_bad tap_skip tap_skip_all
+		tap_ok=$(grep -cE '^ok [0-9]+' "$WORK/tap.log" || true)
+		tap_bad=$(grep -cE '^not ok [0-9]+' "$WORK/tap.log" || true)
+		tap_skip=$(grep -cE '^ok [0-9]+ .*# skip' "$WORK/tap.log" || true)
+		# a whole file skipped (prove: "t.pl .. skipped: why") counts as one skipped test
+		tap_skip_all=$(grep -cE '\.\. skipped: ' "$WORK/tap.log" || true)
+		skipped=$((skipped + tap_skip_all))
+		passed=$((passed + tap_ok - tap_skip))
+		skipped=$((skipped + tap_skip))
+		failed=$((failed + tap_bad))
+		if ! grep -qE '^Result: (PASS|NOTESTS)' "$WORK/tap.log"; then
+			# a script that died without a "not ok" still fails the run
+			[ "$tap_bad" -gt 0 ] || failed=$((failed + 1))
+			failures+=("$SERVER:tap")
+			local logf
+			for logf in "$WORK"/tmp_check/log/regress_log_*; do
+				[ -e "$logf" ] || continue
+				echo "---------------- $SERVER $(basename "$logf") ----------------"
+				tail -n 200 "$logf"
+			done
+		fi
 	fi
+
+	# Further suites (test/suites/*.sh, for example LangGraph's conformance
+	# suite against the JavaScript client).  A suite that prints "<name>: N
+	# passed, N failed[, N skipped]" is counted test by test; otherwise it
+	# counts as one test, passed when it exits 0.  A suite leaves its server
+	# logs in $WORK/logs for the scan.
+	local extra name status counts
+	for extra in "$WORK"/test/suites/*.sh; do
+		[ -e "$extra" ] || continue
+		name=$(basename "$extra" .sh)
+		[[ $name =~ $ONLY ]] || continue
+		log "$SERVER suite: $name"
+		status=0
+		WORK="$WORK" PG_BINDIR="$PG_BINDIR" LOGDIR="$WORK/logs" bash "$extra" >"$WORK/suite_$name.out" 2>&1 || status=$?
+		cat "$WORK/suite_$name.out"
+		counts=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p" "$WORK/suite_$name.out" | tail -n 1)
+		if [ -n "$counts" ]; then
+			set -- $counts
+			passed=$((passed + $1))
+			failed=$((failed + $2))
+			skipped=$((skipped + ${3:-0}))
+			[ "$status" -eq 0 ] && [ "$2" -eq 0 ] || { [ "$2" -gt 0 ] || failed=$((failed + 1)); failures+=("$SERVER:$name"); }
+		elif [ "$status" -eq 0 ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			failures+=("$SERVER:$name")
+		fi
+	done
+
+	scan_logs
+	cd "$REPO"
+}
+
+for SERVER in $SERVERS; do
+	case "$SERVER" in
+	debian) run_suite "$DEBIAN_PG_CONFIG" ;;
+	cassert)
+		log "assert-enabled PostgreSQL 15 (scripts/pgbuild.sh; cached after the first run)"
+		run_suite "$(bash "$REPO/scripts/pgbuild.sh" 15 cassert | tail -n 1)"
+		;;
+	*) die "unknown server '$SERVER' in AGENTSTORE_SERVERS" ;;
+	esac
 done
 
 [ ${#failures[@]} -eq 0 ] || log "failed: ${failures[*]}"

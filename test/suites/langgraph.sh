@@ -26,6 +26,8 @@ PORT=5499
 as_pg() { runuser -u postgres -- "$@"; }
 cleanup() {
 	as_pg "$PG_BINDIR/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+	# keep the server log for scripts/test.sh's log scan
+	[ -z "${LOGDIR:-}" ] || cp "$DIR/server.log" "$LOGDIR/langgraph_server.log" 2>/dev/null || true
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
