@@ -43,9 +43,11 @@ as_postgres psql -X -h "$DEMO_DIR" -p "$PORT" -d postgres -v ON_ERROR_STOP=1 \
 	-c "CREATE DATABASE agentstore_demo"
 as_postgres psql -X -h "$DEMO_DIR" -p "$PORT" -d agentstore_demo -v ON_ERROR_STOP=1 \
 	-c "CREATE EXTENSION agentstore"
+# The walkthrough is read from the build copy, which the postgres user owns:
+# the clone itself may be where postgres cannot read (root's home).
 log "walkthrough (scripts/walkthrough.sql)"
 as_postgres psql -X -h "$DEMO_DIR" -p "$PORT" -d agentstore_demo -v ON_ERROR_STOP=1 \
-	-e -f "$REPO/scripts/walkthrough.sql"
+	-e -f "$DEMO_DIR.build/scripts/walkthrough.sql"
 
 cat <<MSG
 

@@ -195,7 +195,7 @@ run_suite() {
 		[[ $name =~ $ONLY ]] || continue
 		log "$SERVER suite: $name"
 		status=0
-		WORK="$WORK" PG_BINDIR="$PG_BINDIR" LOGDIR="$WORK/logs" bash "$extra" >"$WORK/suite_$name.out" 2>&1 || status=$?
+		WORK="$WORK" PG_BINDIR="$PG_BINDIR" PG_CONFIG="$PG_CONFIG" LOGDIR="$WORK/logs" bash "$extra" >"$WORK/suite_$name.out" 2>&1 || status=$?
 		cat "$WORK/suite_$name.out"
 		counts=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p" "$WORK/suite_$name.out" | tail -n 1)
 		if [ -n "$counts" ]; then
