@@ -55,7 +55,7 @@ extern const char *cp_jsonb_type_name(JsonbValue *v);
 extern bool cp_jsonb_is_primitive(JsonbValue *v);
 extern char *cp_jsonb_value_text(JsonbValue *v, int *len);
 extern char *cp_version_text(JsonbValue *v);
-extern bool cp_version_ok(JsonbValue *v);
+extern int	cp_version_length(JsonbValue *v);
 extern bool cp_jbv_string_ok(JsonbValue *v, int max);
 extern JsonbValue *cp_object_get(Jsonb *jb, const char *key,
 								 JsonbValue *buf);

@@ -320,7 +320,9 @@ check_channel_name(const char *what, JsonbValue *key)
 
 /*
  * Check a map of channel versions (checkpoint.channel_versions or
- * new_versions): an object whose values are non-empty strings or numbers.
+ * new_versions): an object whose values are non-empty strings or numbers of
+ * at most CP_MAX_KEY characters (a number in its text form, the key of its
+ * blob), with one error for every way a version can be wrong.
  */
 static void
 check_versions(const char *what, JsonbValue *obj)
@@ -343,12 +345,20 @@ check_versions(const char *what, JsonbValue *obj)
 			check_channel_name(what, &v);
 			key = jbv_cstring(&v);
 		}
-		else if (tok == WJB_VALUE && !cp_version_ok(&v))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s has an invalid version for channel \"%s\"", what, key),
-					 errdetail("A version is a non-empty string of at most %d characters or a number; this one is a JSON %s.",
-							   CP_MAX_KEY, cp_jsonb_type_name(&v))));
+		else if (tok == WJB_VALUE)
+		{
+			int			nchars = cp_version_length(&v);
+
+			if (nchars < 1 || nchars > CP_MAX_KEY)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s has an invalid version for channel \"%s\"", what, key),
+						 nchars < 0 ?
+						 errdetail("A version is a string or a number of 1 to %d characters; this one is a JSON %s.",
+								   CP_MAX_KEY, cp_jsonb_type_name(&v)) :
+						 errdetail("A version is a string or a number of 1 to %d characters; this one is a %s of %d characters.",
+								   CP_MAX_KEY, v.type == jbvString ? "string" : "number", nchars)));
+		}
 	}
 }
 

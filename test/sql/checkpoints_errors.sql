@@ -50,6 +50,21 @@ SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1",
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"a": {"v": 1}}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"a": ""}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('v', 256))), '{}', '{}')$$);
+-- a number counts in its text form, the key of its blob: the same limit
+-- and the same error as a string
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 256)::numeric)), '{}', '{}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 301)::numeric)), '{}', '{}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', '{"a": 1e400}', '{"a": ["json", "MQ=="]}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', jsonb_build_object('a', repeat('9', 256)), '{"a": ["json", "MQ=="]}')$$);
+-- 255 characters are allowed, as a number and as a string
+SELECT agentstore.put_checkpoint('cp-err-version', '',
+    jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 255)::numeric, 'b', repeat('9', 255))),
+    '{}', jsonb_build_object('a', repeat('9', 255)::numeric, 'b', repeat('9', 255)),
+    '{"a": ["json", "MQ=="], "b": ["json", "Mg=="]}');
+SELECT channel, char_length(version) FROM agentstore.checkpoint_blobs
+ WHERE thread_id = 'cp-err-version' ORDER BY 1;
+SELECT channel_values FROM agentstore.get_checkpoint('cp-err-version');
+SELECT agentstore.delete_thread('cp-err-version');
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"": 1}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object(repeat('c', 256), 1)), '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', '[1]')$$);
