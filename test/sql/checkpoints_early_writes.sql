@@ -81,6 +81,16 @@ EXCEPTION WHEN foreign_key_violation THEN
     RAISE NOTICE 'late put: %', SQLERRM;
 END
 $$ LANGUAGE plpgsql;
+-- a thread with only writes is in use: not a target for copy_thread
+SELECT agentstore.put_checkpoint('cp-early-src', '', '{"id": "0001"}', '{}', '{}');
+DO $$
+BEGIN
+    PERFORM agentstore.copy_thread('cp-early-src', 'cp-early-del');
+EXCEPTION WHEN unique_violation THEN
+    RAISE NOTICE 'copy_thread: %', SQLERRM;
+END
+$$ LANGUAGE plpgsql;
+SELECT agentstore.delete_thread('cp-early-src');
 SET client_min_messages = warning;
 -- a day later the TTL expiry removes the thread with its writes
 UPDATE agentstore.checkpoint_threads SET expires_at = now() - interval '1 second'
