@@ -10,7 +10,11 @@
 -- by a per-thread heavyweight lock (src/checkpoint_lock.c): writers share
 -- it, removers take it exclusively.  Channel values that are not kept
 -- inline in the checkpoint are blobs keyed by (channel, version) and shared
--- by every checkpoint whose channel_versions names that version.
+-- by every checkpoint whose channel_versions names that version.  Pending
+-- writes may be stored before their checkpoint (LangGraph.js does not wait
+-- for the put); such a thread always has its row in checkpoint_threads, so
+-- that writes whose checkpoint never comes go with the thread's deletion or
+-- expiry (docs/checkpoints.md).
 
 -- Key limits (thread_id, checkpoint_id, task_id, channel, version: 1 to 255
 -- characters; checkpoint_ns and task_path: at most 1,024, for nested
@@ -130,8 +134,8 @@ RETURNS text
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_checkpoint';
 
--- LangGraph's put_writes: a task's pending writes against a checkpoint;
--- returns how many were inserted or replaced.
+-- LangGraph's put_writes: a task's pending writes against a checkpoint,
+-- stored or still to be put; returns how many were inserted or replaced.
 CREATE FUNCTION agentstore.put_writes(
     thread_id     text,
     checkpoint_ns text,
@@ -343,8 +347,8 @@ END
 $$;
 
 -- Keep the newest keep_last checkpoints of each namespace of a thread;
--- remove the older ones, their writes, and every blob no kept checkpoint
--- names in its channel_versions.
+-- remove the older ones, their writes, every blob no kept checkpoint names
+-- in its channel_versions, and writes left without a checkpoint.
 CREATE FUNCTION agentstore.prune_checkpoints(thread_id text, keep_last integer)
 RETURNS TABLE (checkpoints_removed bigint, blobs_removed bigint, writes_removed bigint)
 LANGUAGE plpgsql VOLATILE
@@ -374,11 +378,18 @@ BEGIN
        AND r.n > keep_last;
     GET DIAGNOSTICS checkpoints_removed = ROW_COUNT;
 
+    -- The writes of the removed checkpoints, and those whose checkpoint was
+    -- never stored and can no longer come: a checkpoint still to be put is
+    -- newer than every stored one of its namespace (LangGraph's ids are
+    -- time-ordered), so writes waiting for it are kept.
     DELETE FROM agentstore.checkpoint_writes w
      WHERE w.thread_id = prune_checkpoints.thread_id
        AND NOT EXISTS (SELECT FROM agentstore.checkpoints c
                         WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns
-                          AND c.checkpoint_id = w.checkpoint_id);
+                          AND c.checkpoint_id = w.checkpoint_id)
+       AND w.checkpoint_id < (SELECT max(c.checkpoint_id) FROM agentstore.checkpoints c
+                               WHERE c.thread_id = w.thread_id
+                                 AND c.checkpoint_ns = w.checkpoint_ns);
     GET DIAGNOSTICS writes_removed = ROW_COUNT;
 
     WITH referenced AS MATERIALIZED (

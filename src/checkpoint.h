@@ -27,6 +27,13 @@
 #define CP_MAX_NAMESPACE	1024	/* checkpoint_ns, task_path: nested
 									 * subgraph paths grow with depth */
 
+/*
+ * Time to live, in seconds, of a thread that has writes but no row in
+ * checkpoint_threads when agentstore.checkpoint_ttl is 0: how long writes
+ * wait for a put that gives the thread its own expiry.
+ */
+#define CP_WRITES_ONLY_TTL	(24 * 3600)
+
 /* LangGraph's special write channels, stored with negative idx. */
 #define CP_TASKS_CHANNEL	"__pregel_tasks"
 
@@ -48,7 +55,7 @@ extern const char *cp_jsonb_type_name(JsonbValue *v);
 extern bool cp_jsonb_is_primitive(JsonbValue *v);
 extern char *cp_jsonb_value_text(JsonbValue *v, int *len);
 extern char *cp_version_text(JsonbValue *v);
-extern bool cp_version_ok(JsonbValue *v);
+extern int	cp_version_length(JsonbValue *v);
 extern bool cp_jbv_string_ok(JsonbValue *v, int max);
 extern JsonbValue *cp_object_get(Jsonb *jb, const char *key,
 								 JsonbValue *buf);

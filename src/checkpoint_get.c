@@ -54,9 +54,20 @@ PG_FUNCTION_INFO_V1(agentstore_list_checkpoints);
 
 #define CP_MAX_COLS 6
 
-/* A table read through its primary key, and the columns read from it. */
+/*
+ * A table read through its primary key, and the columns read from it.
+ *
+ * The scan's state is allocated in cxt, the memory context current when it
+ * was opened, and every call that moves the scan runs in that context too:
+ * index access methods allocate some of their state lazily, in whatever
+ * context is current when they first need it (nbtree's array of dead items,
+ * for one, when a scan first meets an entry that no snapshot can see), so a
+ * scan moved under a per-row context that is then reset would keep
+ * pointers into freed memory.
+ */
 typedef struct CpTable
 {
+	MemoryContext cxt;			/* owns the scan; outlives it */
 	Relation	heap;
 	Relation	index;
 	IndexScanDesc scan;
@@ -96,12 +107,18 @@ typedef struct CpWrite
 	int			task_path_len;
 } CpWrite;
 
-/* Everything one call needs to read tuples. */
+/*
+ * Everything one call needs to read tuples.  scancxt owns the two scans and
+ * the output buffers for the whole call; rowcxt, its child, owns only what
+ * one tuple needs (detoasted values, copied writes) and is reset after each
+ * tuple.
+ */
 typedef struct CpReader
 {
+	MemoryContext scancxt;		/* the scans and buffers, for the call */
+	MemoryContext rowcxt;		/* one tuple's data, reset after each */
 	CpTable		blobs;
 	CpTable		writes;
-	MemoryContext rowcxt;		/* reset after each tuple */
 	StringInfoData values;
 	StringInfoData pending;
 	StringInfoData sends;
@@ -149,6 +166,7 @@ open_checked(CpTable *t, const char *name, const char *const *cols,
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"agentstore.%s\" does not exist", name)));
+	t->cxt = CurrentMemoryContext;
 	t->heap = table_open(relid, AccessShareLock);
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
@@ -253,6 +271,30 @@ table_close_for_read(CpTable *t)
 	table_close(t->heap, NoLock);
 }
 
+/*
+ * Restart the scan with the keys in t->keys, in the scan's own context (see
+ * CpTable).
+ */
+static void
+scan_rescan(CpTable *t)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+	index_rescan(t->scan, t->keys, t->nkeys, NULL, 0);
+	MemoryContextSwitchTo(old);
+}
+
+/* The scan's next tuple into t->slot, fetched in the scan's own context. */
+static bool
+scan_next(CpTable *t, ScanDirection dir)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	bool		found = index_getnext_slot(t->scan, dir, t->slot);
+
+	MemoryContextSwitchTo(old);
+	return found;
+}
+
 /* Position the scan on the given key values; returns the first match. */
 static bool
 table_first(CpTable *t, const Datum *keyvals, ScanDirection dir)
@@ -261,8 +303,8 @@ table_first(CpTable *t, const Datum *keyvals, ScanDirection dir)
 
 	for (i = 0; i < t->nkeys; i++)
 		t->keys[i].sk_argument = keyvals[i];
-	index_rescan(t->scan, t->keys, t->nkeys, NULL, 0);
-	return index_getnext_slot(t->scan, dir, t->slot);
+	scan_rescan(t);
+	return scan_next(t, dir);
 }
 
 /* Whether a text column of the current tuple equals (s, len). */
@@ -287,8 +329,8 @@ static bool
 blob_find(CpTable *t, const char *const *parts, const int *lens)
 {
 	t->keys[0].sk_argument = Int64GetDatum(cp_blob_key(parts, lens));
-	index_rescan(t->scan, t->keys, 1, NULL, 0);
-	while (index_getnext_slot(t->scan, ForwardScanDirection, t->slot))
+	scan_rescan(t);
+	while (scan_next(t, ForwardScanDirection))
 	{
 		if (slot_text_equals(t, BLOB_CHANNEL, parts[2], lens[2]) &&
 			slot_text_equals(t, BLOB_VERSION, parts[3], lens[3]) &&
@@ -365,7 +407,7 @@ read_writes(CpReader *r, const Datum *key, const char *only_channel, int *count)
 	bool		found;
 
 	for (found = table_first(t, key, ForwardScanDirection); found;
-		 found = index_getnext_slot(t->scan, ForwardScanDirection, t->slot))
+		 found = scan_next(t, ForwardScanDirection))
 	{
 		CpWrite    *e;
 		bool		isnull;
@@ -614,30 +656,39 @@ emit_tuple(CpReader *r, ReturnSetInfo *rsinfo, Datum *row, bool *nulls)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 }
 
-/* Open the blob and write tables for a call. */
+/*
+ * Open the blob and write tables for a call, in a context of the reader's
+ * own (a child of the current one) that lives until reader_end.
+ */
 static void
 reader_begin(CpReader *r, Snapshot snapshot)
 {
 	static const char *const write_keys[] = {"thread_id", "checkpoint_ns", "checkpoint_id"};
 	static const char *const write_cols[] = {"task_id", "idx", "channel", "type", "blob", "task_path"};
 	static const Oid write_types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, BYTEAOID, TEXTOID};
+	MemoryContext old;
 
+	r->scancxt = AllocSetContextCreate(CurrentMemoryContext, "checkpoint reader",
+									   ALLOCSET_DEFAULT_SIZES);
+	r->rowcxt = AllocSetContextCreate(r->scancxt, "checkpoint tuple",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(r->scancxt);
 	blobs_open_for_read(&r->blobs, snapshot);
 	table_open_for_read(&r->writes, "checkpoint_writes", write_keys, 3,
 						write_cols, write_types, 6, snapshot);
-	r->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "checkpoint tuple",
-									  ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&r->values);
 	initStringInfo(&r->pending);
 	initStringInfo(&r->sends);
+	MemoryContextSwitchTo(old);
 }
 
+/* End the reader's scans and free everything it allocated. */
 static void
 reader_end(CpReader *r)
 {
 	table_close_for_read(&r->blobs);
 	table_close_for_read(&r->writes);
-	MemoryContextDelete(r->rowcxt);
+	MemoryContextDelete(r->scancxt);
 }
 
 /*
@@ -853,8 +904,8 @@ agentstore_list_checkpoints(PG_FUNCTION_ARGS)
 	if (argnulls[5] == ' ')
 		which |= LIST_ID;
 
-	SPI_connect();
 	reader_begin(&r, GetActiveSnapshot());
+	SPI_connect();
 	portal = SPI_cursor_open(NULL, list_plan(which), args, argnulls, true);
 	for (;;)
 	{
@@ -880,7 +931,7 @@ agentstore_list_checkpoints(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	reader_end(&r);
 	SPI_finish();
+	reader_end(&r);
 	return (Datum) 0;
 }

@@ -143,15 +143,25 @@ cp_jsonb_value_text(JsonbValue *v, int *len)
 }
 
 /*
- * A channel version is a non-empty string (LangGraph Python) or a number
- * (LangGraph.js); anything else is rejected.
+ * The length in characters of a channel version, a string (LangGraph
+ * Python) or a number (LangGraph.js), counted in the text form its blob is
+ * stored under (cp_version_text), so that a number and a string that name
+ * the same blob have the same length; -1 for any other JSON type.
  */
-bool
-cp_version_ok(JsonbValue *v)
+int
+cp_version_length(JsonbValue *v)
 {
-	if (v->type == jbvNumeric)
-		return true;
-	return cp_jbv_string_ok(v, CP_MAX_KEY);
+	char	   *text;
+	int			len;
+
+	if (v->type == jbvString)
+		return pg_mbstrlen_with_len(v->val.string.val, v->val.string.len);
+	if (v->type != jbvNumeric)
+		return -1;
+	text = cp_version_text(v);
+	len = strlen(text);			/* numeric_out prints ASCII only */
+	pfree(text);
+	return len;
 }
 
 /* Whether a jsonb value is a string of 1 to max characters. */

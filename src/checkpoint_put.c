@@ -6,12 +6,20 @@
  *	  written, through SPI plans cached for the life of the backend.
  *
  * Both take the thread lock (checkpoint_lock.c) in share mode first, then
- * check what they refer to against the latest committed state: a write
- * that races delete_thread, prune_checkpoints or the TTL expiry either runs
- * entirely before them or finds its parent or checkpoint gone and fails --
- * a late put cannot resurrect a deleted thread (LangGraph issue #7206).
- * put_checkpoint also gives the thread's row in checkpoint_threads its
- * sliding expires_at.
+ * check what they refer to against the latest committed state: a put that
+ * races delete_thread, prune_checkpoints or the TTL expiry either runs
+ * entirely before them or finds its parent gone and fails -- a late put
+ * cannot resurrect a deleted thread (LangGraph issue #7206).  put_checkpoint
+ * also gives the thread's row in checkpoint_threads its sliding expires_at.
+ *
+ * put_writes does not require its checkpoint: LangGraph.js stores a task's
+ * writes without waiting for the put of the checkpoint they belong to, so
+ * writes may come first; they are read with the checkpoint once it exists.
+ * Writes whose checkpoint is not stored ("early" writes, or late ones after
+ * a delete) always have their thread's row, created if need be with an
+ * expiry of its own (see hold_thread_for_writes), so that they go with the
+ * thread's deletion or expiry and never stay forever; prune_checkpoints
+ * removes those whose checkpoint can no longer come.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +78,7 @@ typedef struct WriteRows
 
 static SPIPlanPtr plan_thread_update = NULL;
 static SPIPlanPtr plan_thread_upsert = NULL;
+static SPIPlanPtr plan_thread_hold = NULL;
 static SPIPlanPtr plan_checkpoint_upsert = NULL;
 static SPIPlanPtr plan_writes_upsert = NULL;
 
@@ -189,6 +198,37 @@ set_thread_expiry(Datum thread_id, Datum expires_at, bool expires_null)
 	run_plan(plan, values, nulls, SPI_OK_INSERT);
 }
 
+/*
+ * Make sure the thread of writes whose checkpoint is not stored has its row
+ * in checkpoint_threads, so that the writes go with the thread's deletion
+ * or expiry.  A thread that has none (a new thread whose first put has not
+ * come yet, or one deleted or expired while its writes were in flight) gets
+ * one that expires after agentstore.checkpoint_ttl, or after
+ * CP_WRITES_ONLY_TTL when that is 0 (never): a put gives the thread its own
+ * expiry, and without one the writes do not stay forever.
+ */
+static void
+hold_thread_for_writes(Datum thread_id)
+{
+	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	bool		expires_null;
+	int64		ttl;
+	SPIPlanPtr	plan;
+
+	if (cp_thread_expiry(thread_id, &expires_null))
+		return;
+	ttl = agentstore_checkpoint_ttl > 0 ? agentstore_checkpoint_ttl : CP_WRITES_ONLY_TTL;
+	values[0] = thread_id;
+	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() +
+									ttl * USECS_PER_SEC);
+	plan = keep_plan(&plan_thread_hold,
+					 "INSERT INTO agentstore.checkpoint_threads (thread_id, expires_at)"
+					 " VALUES ($1, $2) ON CONFLICT (thread_id) DO NOTHING",
+					 2, argtypes);
+	run_plan(plan, values, NULL, SPI_OK_INSERT);
+}
+
 /* Report a checkpoint that a call refers to but that does not exist. */
 static void
 missing_checkpoint(const char *what, text *thread_id, text *checkpoint_ns,
@@ -280,7 +320,9 @@ check_channel_name(const char *what, JsonbValue *key)
 
 /*
  * Check a map of channel versions (checkpoint.channel_versions or
- * new_versions): an object whose values are non-empty strings or numbers.
+ * new_versions): an object whose values are non-empty strings or numbers of
+ * at most CP_MAX_KEY characters (a number in its text form, the key of its
+ * blob), with one error for every way a version can be wrong.
  */
 static void
 check_versions(const char *what, JsonbValue *obj)
@@ -303,12 +345,20 @@ check_versions(const char *what, JsonbValue *obj)
 			check_channel_name(what, &v);
 			key = jbv_cstring(&v);
 		}
-		else if (tok == WJB_VALUE && !cp_version_ok(&v))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s has an invalid version for channel \"%s\"", what, key),
-					 errdetail("A version is a non-empty string of at most %d characters or a number; this one is a JSON %s.",
-							   CP_MAX_KEY, cp_jsonb_type_name(&v))));
+		else if (tok == WJB_VALUE)
+		{
+			int			nchars = cp_version_length(&v);
+
+			if (nchars < 1 || nchars > CP_MAX_KEY)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s has an invalid version for channel \"%s\"", what, key),
+						 nchars < 0 ?
+						 errdetail("A version is a string or a number of 1 to %d characters; this one is a JSON %s.",
+								   CP_MAX_KEY, cp_jsonb_type_name(&v)) :
+						 errdetail("A version is a string or a number of 1 to %d characters; this one is a %s of %d characters.",
+								   CP_MAX_KEY, v.type == jbvString ? "string" : "number", nchars)));
+		}
 	}
 }
 
@@ -667,8 +717,9 @@ write_rows_add(WriteRows *rows, int idx, const char *channel, int chlen,
  * put_writes(thread_id text, checkpoint_ns text, checkpoint_id text,
  *            task_id text, writes jsonb, task_path text) returns integer
  *
- * Stores a task's pending writes against a checkpoint, which must exist.
- * writes is a JSON array whose elements are [channel, value] (a JSON value,
+ * Stores a task's pending writes against a checkpoint, which need not be
+ * stored yet: they are returned with it once it is (see the file header for
+ * what becomes of writes whose checkpoint never comes).  writes is a JSON array whose elements are [channel, value] (a JSON value,
  * stored with type "json") or [channel, type, base64] (a value serialized by
  * the client).  A write's idx is its position, except for LangGraph's
  * special channels, which get negative indexes and replace an earlier write
@@ -782,8 +833,8 @@ agentstore_put_writes(PG_FUNCTION_ARGS)
 	cp_lock_thread(thread_id, ShareLock, false);
 	SPI_connect();
 	if (!cp_checkpoint_exists(PointerGetDatum(thread_id), PointerGetDatum(checkpoint_ns),
-						   PointerGetDatum(checkpoint_id)))
-		missing_checkpoint("checkpoint", thread_id, checkpoint_ns, checkpoint_id);
+							  PointerGetDatum(checkpoint_id)))
+		hold_thread_for_writes(PointerGetDatum(thread_id));
 
 	if (rows.n > 0)
 	{

@@ -50,6 +50,21 @@ SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1",
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"a": {"v": 1}}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"a": ""}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('v', 256))), '{}', '{}')$$);
+-- a number counts in its text form, the key of its blob: the same limit
+-- and the same error as a string
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 256)::numeric)), '{}', '{}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 301)::numeric)), '{}', '{}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', '{"a": 1e400}', '{"a": ["json", "MQ=="]}')$$);
+SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', jsonb_build_object('a', repeat('9', 256)), '{"a": ["json", "MQ=="]}')$$);
+-- 255 characters are allowed, as a number and as a string
+SELECT agentstore.put_checkpoint('cp-err-version', '',
+    jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object('a', repeat('9', 255)::numeric, 'b', repeat('9', 255))),
+    '{}', jsonb_build_object('a', repeat('9', 255)::numeric, 'b', repeat('9', 255)),
+    '{"a": ["json", "MQ=="], "b": ["json", "Mg=="]}');
+SELECT channel, char_length(version) FROM agentstore.checkpoint_blobs
+ WHERE thread_id = 'cp-err-version' ORDER BY 1;
+SELECT channel_values FROM agentstore.get_checkpoint('cp-err-version');
+SELECT agentstore.delete_thread('cp-err-version');
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1", "channel_versions": {"": 1}}', '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', jsonb_build_object('id', '1', 'channel_versions', jsonb_build_object(repeat('c', 256), 1)), '{}', '{}')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_checkpoint('cp-err', '', '{"id": "1"}', '{}', '[1]')$$);
@@ -123,10 +138,7 @@ SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '[[
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', '[["a", "x\u0000y"]]')$$);
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '1', 't', jsonb_build_array(jsonb_build_array('a', 'json', encode(convert_to('"x\u0000y"', 'UTF8'), 'base64'))))$$);
 SELECT pending_writes FROM agentstore.get_checkpoint('cp-err-ok', '', '1');
--- the checkpoint must exist: unknown thread, unknown id, other namespace
-SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err', '', '1', 't', '[["a", 1]]')$$);
-SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '9', 't', '[["a", 1]]')$$);
-SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', 'other', '1', 't', '[["a", 1]]')$$);
+-- (a checkpoint not stored yet is not an error: checkpoints_early_writes)
 -- a bad write anywhere in the array writes nothing
 SELECT pg_temp.err($$SELECT agentstore.put_writes('cp-err-ok', '', '2', 't', '[["a", 1], ["b", 2], ["c"]]')$$);
 SELECT pg_temp.rows('cp-err');
