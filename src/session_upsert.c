@@ -2,15 +2,17 @@
  *
  * session_upsert.c
  *	  upsert_sessions(jsonb), upsert_sessions(json) and the triggers of the
- *	  session_import view: three ways to feed seed 000's session objects to
- *	  the bulk writer (session_bulk.c).
+ *	  session_import view: three ways to feed agent-go's (Agno-style)
+ *	  session objects to the bulk writer (session_bulk.c).
  *
- * A session object has seed 000's 13 fields (session_id, user_id, agent_id,
+ * A session object has agent-go's 13 fields (session_id, user_id, agent_id,
  * team_id, workflow_id, name: strings; metadata, state, agent_data, runs,
- * summary: any JSON, state an object; created_at, updated_at: an ISO 8601
- * string or a number of seconds since the Unix epoch) and an optional
- * app_name (a string) that overrides the call's app_name.  Absent and null
- * fields are NULL (state: {}); unknown fields are ignored.
+ * summary: any JSON, state an object; created_at, updated_at: a string of
+ * timestamptz input, such as ISO 8601, or a number of seconds since the Unix
+ * epoch, finite either way) and an optional app_name (a string) that
+ * overrides the call's app_name.  Absent and null fields are NULL (state:
+ * {}); unknown fields are ignored.  The session_import view's columns are
+ * typed, so COPY takes timestamptz input only (docs/sessions.md).
  *
  * The jsonb overload iterates over the binary array.  The json overload
  * walks the text with the JSON parser's callbacks and converts one element
