@@ -281,43 +281,15 @@ check_permissions(SessionBulk *bulk, Relation rel)
 }
 
 /*
- * Start a writer.  Its memory lives in a child of 'parent'; 'source' names
- * the input in messages ("sessions array", "session_import").  'rows_hint'
- * is how many rows will come, if known (else -1): a small batch then gets
- * small buffers instead of a whole chunk's.
+ * Find agentstore.sessions, its key index, its sequence and its columns, and
+ * check the caller's privileges (and that row-level security is off).
  */
-SessionBulk *
-session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
+static void
+describe_table(SessionBulk *bulk)
 {
-	MemoryContext cxt = AllocSetContextCreate(parent, "agentstore session bulk",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	SessionBulk *bulk = palloc0(sizeof(SessionBulk));
 	Oid			nsp = get_namespace_oid("agentstore", false);
 	Relation	rel;
-	int			i,
-				hsize;
-
-	bulk->cxt = cxt;
-	bulk->capacity = agentstore_batch_size;
-	if (rows_hint >= 0 && rows_hint < bulk->capacity)
-		bulk->capacity = Max((int) rows_hint, 1);
-	/* a keeper block that holds a typical chunk: resets free nothing */
-	bulk->chunk_cxt = AllocSetContextCreate(cxt, "agentstore session chunk",
-											0,
-											Min(Max((Size) bulk->capacity * 2048,
-													(Size) 8 * 1024),
-												(Size) 8 * 1024 * 1024),
-											ALLOCSET_DEFAULT_MAXSIZE);
-	bulk->source = pstrdup(source);
-	bulk->rows = palloc(sizeof(BulkRow) * bulk->capacity);
-	for (hsize = 16; hsize < bulk->capacity * 2; hsize <<= 1)
-		;
-	bulk->htab = palloc0(sizeof(int) * hsize);
-	bulk->htab_mask = hsize - 1;
-	bulk->slots = palloc0(sizeof(TupleTableSlot *) * bulk->capacity);
-	bulk->start_cid = GetCurrentCommandId(false);
-	bulk->current_element = -1;
+	int			i;
 
 	bulk->relid = get_relname_relid("sessions", nsp);
 	bulk->keyidx = get_relname_relid("sessions_active_key", nsp);
@@ -342,6 +314,59 @@ session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the bulk session writer does not support row-level security on agentstore.sessions")));
+}
+
+/*
+ * Check, at the start of a statement that will write through the bulk
+ * writer, what session_bulk_begin checks (so that a statement without rows
+ * is refused as well).
+ */
+void
+session_bulk_check_access(void)
+{
+	SessionBulk check;
+
+	memset(&check, 0, sizeof(check));
+	describe_table(&check);
+}
+
+/*
+ * Start a writer.  Its memory lives in a child of 'parent'; 'source' names
+ * the input in messages ("sessions array", "session_import").  'rows_hint'
+ * is how many rows will come, if known (else -1): a small batch then gets
+ * small buffers instead of a whole chunk's.
+ */
+SessionBulk *
+session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "agentstore session bulk",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SessionBulk *bulk = palloc0(sizeof(SessionBulk));
+	int			hsize;
+
+	bulk->cxt = cxt;
+	bulk->capacity = agentstore_batch_size;
+	if (rows_hint >= 0 && rows_hint < bulk->capacity)
+		bulk->capacity = Max((int) rows_hint, 1);
+	/* a keeper block that holds a typical chunk: resets free nothing */
+	bulk->chunk_cxt = AllocSetContextCreate(cxt, "agentstore session chunk",
+											0,
+											Min(Max((Size) bulk->capacity * 2048,
+													(Size) 8 * 1024),
+												(Size) 8 * 1024 * 1024),
+											ALLOCSET_DEFAULT_MAXSIZE);
+	bulk->source = pstrdup(source);
+	bulk->rows = palloc(sizeof(BulkRow) * bulk->capacity);
+	for (hsize = 16; hsize < bulk->capacity * 2; hsize <<= 1)
+		;
+	bulk->htab = palloc0(sizeof(int) * hsize);
+	bulk->htab_mask = hsize - 1;
+	bulk->slots = palloc0(sizeof(TupleTableSlot *) * bulk->capacity);
+	bulk->start_cid = GetCurrentCommandId(false);
+	bulk->current_element = -1;
+
+	describe_table(bulk);
 
 	MemoryContextSwitchTo(old);
 	return bulk;

@@ -799,6 +799,8 @@ agentstore_session_import_begin(PG_FUNCTION_ARGS)
 	ImportFrame *frame;
 
 	(void) import_trigger_data(fcinfo, "session_import_begin()", false, true);
+	/* the privileges of the statement, checked even if it has no rows */
+	session_bulk_check_access();
 	if (!import_callbacks)
 	{
 		RegisterXactCallback(import_xact_callback, NULL);

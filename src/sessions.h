@@ -185,6 +185,7 @@ extern void session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple,
 extern void session_bulk_finish(SessionBulk *bulk, int64 *inserted,
 								int64 *updated);
 extern void session_bulk_abandon(SessionBulk *bulk);
+extern void session_bulk_check_access(void);
 extern char *session_bulk_where(const char *source, int64 element,
 								bool capital);
 extern void session_bulk_check_row(Datum *values, bool *nulls, int64 element,

@@ -75,6 +75,10 @@ LANGUAGE sql AS $$
 	       public.sbulk_try(format($q$INSERT INTO agentstore.session_import (app_name, session_id, user_id) VALUES ('priv', %L, 'u')$q$, 'imported-' || tag),
 	                        'SELECT agentstore.session_import_result()::text')
 	UNION ALL
+	SELECT 'session_import, no rows',
+	       public.sbulk_try($q$INSERT INTO agentstore.session_import (app_name, session_id, user_id) SELECT 'priv', 'none', 'u' WHERE false$q$,
+	                        'SELECT agentstore.session_import_result()::text')
+	UNION ALL
 	-- the statement the writer stands for, for comparison
 	SELECT 'plain SQL upsert',
 	       public.sbulk_try(format($q$WITH w AS (
