@@ -22,7 +22,7 @@ CREATE TABLE agentstore.sessions (
     user_id     text NOT NULL,
     session_id  text NOT NULL,
     state       jsonb NOT NULL DEFAULT '{}',
-    -- seed 000 (Agno-style) session columns
+    -- agent-go's (Agno-style) session columns
     agent_id    text,
     team_id     text,
     workflow_id text,
@@ -277,7 +277,7 @@ RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_session_summary';
 
--- Batch upsert of seed 000's session objects.  The json overload walks the
+-- Batch upsert of agent-go's (Agno-style) session objects.  The json overload walks the
 -- array element by element instead of building one jsonb of the whole batch.
 CREATE FUNCTION agentstore.upsert_sessions(
     sessions jsonb, preserve_updated_at boolean DEFAULT false,
@@ -320,6 +320,15 @@ ALTER VIEW agentstore.session_import ALTER COLUMN preserve_updated_at SET DEFAUL
 COMMENT ON VIEW agentstore.session_import IS
     'COPY or INSERT session rows here to upsert them into agentstore.sessions in bulk';
 
+-- Each statement that writes to the view gets its own writer: the BEFORE
+-- statement trigger begins it, the row trigger buffers rows in it, the AFTER
+-- statement trigger writes the rest (so that an import nested in another,
+-- by a function the outer statement calls, keeps its rows apart).  The
+-- trigger functions refuse to run on any other relation.
+CREATE FUNCTION agentstore.session_import_begin()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_session_import_begin';
 CREATE FUNCTION agentstore.session_import_row()
 RETURNS trigger
 LANGUAGE c
@@ -328,6 +337,9 @@ CREATE FUNCTION agentstore.session_import_flush()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_flush';
+CREATE TRIGGER session_import_begin
+    BEFORE INSERT ON agentstore.session_import
+    FOR EACH STATEMENT EXECUTE FUNCTION agentstore.session_import_begin();
 CREATE TRIGGER session_import_row
     INSTEAD OF INSERT ON agentstore.session_import
     FOR EACH ROW EXECUTE FUNCTION agentstore.session_import_row();

@@ -35,11 +35,17 @@
  *	   REPEATABLE READ or SERIALIZABLE, updating a row that the transaction's
  *	   snapshot cannot see is a serialization failure (SQLSTATE 40001).
  *
+ * When agentstore.sessions has BEFORE INSERT row triggers, rows are written
+ * one at a time instead, as INSERT ... ON CONFLICT DO UPDATE writes them
+ * (write_row_fired): the triggers fire for every row, and their result is
+ * inserted or becomes the update of the live row of its key.
+ *
  * Everything happens in the caller's transaction, so the call is all or
  * nothing.  Memory is bounded by the buffer.  Row-level triggers on
  * agentstore.sessions fire; statement-level triggers do not (as with
- * logical replication's apply).  The caller needs INSERT, UPDATE and SELECT
- * on agentstore.sessions; row-level security is not supported.
+ * logical replication's apply).  The caller needs the privileges of the
+ * equivalent INSERT ... ON CONFLICT DO UPDATE (check_permissions), column
+ * privileges included; row-level security is not supported.
  *
  * inserted counts keys that had no live row before the call, updated those
  * that had one; a key repeated across chunks is counted once, recognised by
@@ -161,6 +167,7 @@ struct SessionBulk
 	Oid			seqid;
 	AttrNumber	attno[SC_NCOLUMNS];
 	int			natts;
+	RangeTblEntry *rte;			/* agentstore.sessions, with the columns */
 };
 
 /* Per-flush executor state. */
@@ -179,6 +186,8 @@ typedef struct FlushState
 	Datum		default_ttl;
 	Datum		empty_object;	/* '{}', the state of a row without one */
 	bool		lock_first;		/* BEFORE UPDATE triggers need a locked row */
+	bool		fire_before_insert; /* BEFORE INSERT row triggers: one by one */
+	TupleTableSlot *insslot;	/* the row given to those triggers */
 	List	   *arbiter;
 } FlushState;
 
@@ -208,6 +217,119 @@ bulk_error_callback(void *arg)
 				   session_bulk_where(bulk->source, bulk->current_element, false));
 }
 
+/* Add columns (SessionColumn) to a column set of a range table entry. */
+static Bitmapset *
+add_columns(Bitmapset *set, const SessionBulk *bulk, const SessionColumn *cols,
+			int n)
+{
+	for (int i = 0; i < n; i++)
+		set = bms_add_member(set, bulk->attno[cols[i]] -
+							 FirstLowInvalidHeapAttributeNumber);
+	return set;
+}
+
+/*
+ * Check the caller's privileges on agentstore.sessions as the executor
+ * checks those of the statement the writer stands for:
+ *
+ *	INSERT INTO agentstore.sessions AS s (<the fields>, expires_at) ...
+ *	ON CONFLICT (app_name, user_id, session_id) WHERE deleted_at IS NULL
+ *	DO UPDATE SET <the fields but the key and created_at>,
+ *		expires_at = now() + coalesce(s.ttl, ...)
+ *
+ * that is INSERT on the columns it inserts, UPDATE on those it updates and
+ * SELECT on the conflict target (with deleted_at, of the index predicate)
+ * and on the columns whose values the update reads: ttl, and the updated
+ * fields, which PostgreSQL counts as read through EXCLUDED.  id,
+ * event_count and trim_needed get their defaults' values, which need no
+ * privilege (nextval checks the sequence's).  The executor's own check is
+ * used, so column privileges and the ExecutorCheckPerms hook apply.  Returns
+ * the range table entry, which the flushes' executor states use (so that
+ * UPDATE OF column triggers see the updated columns).
+ */
+static RangeTblEntry *
+check_permissions(SessionBulk *bulk, Relation rel)
+{
+	static const SessionColumn inserted[] = {
+		SC_APP_NAME, SC_USER_ID, SC_SESSION_ID, SC_STATE, SC_AGENT_ID,
+		SC_TEAM_ID, SC_WORKFLOW_ID, SC_NAME, SC_METADATA, SC_AGENT_DATA,
+		SC_RUNS, SC_SUMMARY, SC_CREATED_AT, SC_UPDATED_AT, SC_EXPIRES_AT
+	};
+	static const SessionColumn updated[] = {
+		SC_STATE, SC_AGENT_ID, SC_TEAM_ID, SC_WORKFLOW_ID, SC_NAME,
+		SC_METADATA, SC_AGENT_DATA, SC_RUNS, SC_SUMMARY, SC_UPDATED_AT,
+		SC_EXPIRES_AT
+	};
+	static const SessionColumn selected[] = {
+		SC_APP_NAME, SC_USER_ID, SC_SESSION_ID, SC_DELETED_AT, SC_TTL,
+		SC_STATE, SC_AGENT_ID, SC_TEAM_ID, SC_WORKFLOW_ID, SC_NAME,
+		SC_METADATA, SC_AGENT_DATA, SC_RUNS, SC_SUMMARY, SC_UPDATED_AT
+	};
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT | ACL_UPDATE | ACL_SELECT;
+	rte->checkAsUser = InvalidOid;
+	rte->insertedCols = add_columns(NULL, bulk, inserted, lengthof(inserted));
+	rte->updatedCols = add_columns(NULL, bulk, updated, lengthof(updated));
+	rte->selectedCols = add_columns(NULL, bulk, selected, lengthof(selected));
+	ExecCheckRTPerms(list_make1(rte), true);
+	return rte;
+}
+
+/*
+ * Find agentstore.sessions, its key index, its sequence and its columns, and
+ * check the caller's privileges (and that row-level security is off).
+ */
+static void
+describe_table(SessionBulk *bulk)
+{
+	Oid			nsp = get_namespace_oid("agentstore", false);
+	Relation	rel;
+	int			i;
+
+	bulk->relid = get_relname_relid("sessions", nsp);
+	bulk->keyidx = get_relname_relid("sessions_active_key", nsp);
+	bulk->seqid = get_relname_relid("sessions_id_seq", nsp);
+	if (!OidIsValid(bulk->relid) || !OidIsValid(bulk->keyidx) ||
+		!OidIsValid(bulk->seqid))
+		elog(ERROR, "agentstore.sessions, its key index or its sequence is missing");
+
+	rel = table_open(bulk->relid, RowExclusiveLock);
+	bulk->natts = RelationGetDescr(rel)->natts;
+	for (i = 0; i < SC_NCOLUMNS; i++)
+	{
+		bulk->attno[i] = attnameAttNum(rel, column_names[i], false);
+		if (bulk->attno[i] == InvalidAttrNumber)
+			elog(ERROR, "agentstore.sessions has no column \"%s\"", column_names[i]);
+	}
+
+	/* The caller's rights: the bulk path bypasses the planner's checks. */
+	bulk->rte = check_permissions(bulk, rel);
+	table_close(rel, NoLock);
+	if (check_enable_rls(bulk->relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the bulk session writer does not support row-level security on agentstore.sessions")));
+}
+
+/*
+ * Check, at the start of a statement that will write through the bulk
+ * writer, what session_bulk_begin checks (so that a statement without rows
+ * is refused as well).
+ */
+void
+session_bulk_check_access(void)
+{
+	SessionBulk check;
+
+	memset(&check, 0, sizeof(check));
+	describe_table(&check);
+}
+
 /*
  * Start a writer.  Its memory lives in a child of 'parent'; 'source' names
  * the input in messages ("sessions array", "session_import").  'rows_hint'
@@ -221,11 +343,7 @@ session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SessionBulk *bulk = palloc0(sizeof(SessionBulk));
-	Oid			nsp = get_namespace_oid("agentstore", false);
-	Relation	rel;
-	int			i,
-				hsize;
-	AclResult	aclresult;
+	int			hsize;
 
 	bulk->cxt = cxt;
 	bulk->capacity = agentstore_batch_size;
@@ -248,32 +366,7 @@ session_bulk_begin(MemoryContext parent, const char *source, int64 rows_hint)
 	bulk->start_cid = GetCurrentCommandId(false);
 	bulk->current_element = -1;
 
-	bulk->relid = get_relname_relid("sessions", nsp);
-	bulk->keyidx = get_relname_relid("sessions_active_key", nsp);
-	bulk->seqid = get_relname_relid("sessions_id_seq", nsp);
-	if (!OidIsValid(bulk->relid) || !OidIsValid(bulk->keyidx) ||
-		!OidIsValid(bulk->seqid))
-		elog(ERROR, "agentstore.sessions, its key index or its sequence is missing");
-
-	/* The caller's rights: the bulk path bypasses the planner's checks. */
-	aclresult = pg_class_aclcheck(bulk->relid, GetUserId(),
-								  ACL_INSERT | ACL_UPDATE | ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_TABLE, "sessions");
-	if (check_enable_rls(bulk->relid, InvalidOid, false) == RLS_ENABLED)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the bulk session writer does not support row-level security on agentstore.sessions")));
-
-	rel = table_open(bulk->relid, RowExclusiveLock);
-	bulk->natts = RelationGetDescr(rel)->natts;
-	for (i = 0; i < SC_NCOLUMNS; i++)
-	{
-		bulk->attno[i] = attnameAttNum(rel, column_names[i], false);
-		if (bulk->attno[i] == InvalidAttrNumber)
-			elog(ERROR, "agentstore.sessions has no column \"%s\"", column_names[i]);
-	}
-	table_close(rel, NoLock);
+	describe_table(bulk);
 
 	MemoryContextSwitchTo(old);
 	return bulk;
@@ -319,7 +412,8 @@ row_key_equal(BulkRow *a, BulkRow *b)
 
 /*
  * Check an incoming row before it is buffered: the key fields present and
- * 1..255 characters, state (if any) an object.  'element' names it.
+ * 1..255 characters, created_at and updated_at (if any) finite, state (if
+ * any) an object.  'element' names it.
  */
 void
 session_bulk_check_row(Datum *values, bool *nulls, int64 element,
@@ -357,6 +451,18 @@ session_bulk_check_row(Datum *values, bool *nulls, int64 element,
 							   session_bulk_where(source, element, true), what,
 							   pg_mbstrlen_with_len(VARDATA_ANY(t), len),
 							   SESSION_KEY_MAX_LEN)));
+	}
+	for (i = SF_CREATED_AT; i <= SF_UPDATED_AT; i++)
+	{
+		if (!nulls[i] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(values[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s must be a finite timestamp", session_field_names[i]),
+					 errdetail("%s has %s %s.",
+							   session_bulk_where(source, element, true),
+							   session_field_names[i],
+							   TIMESTAMP_IS_NOBEGIN(DatumGetTimestampTz(values[i])) ?
+							   "-infinity" : "infinity")));
 	}
 	if (!nulls[SF_STATE] && !JB_ROOT_IS_OBJECT(DatumGetJsonbP(values[SF_STATE])))
 		ereport(ERROR,
@@ -676,6 +782,100 @@ update_row(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 }
 
 /*
+ * Make the row a buffered row inserts: its fields, a new id, the defaults
+ * of the other columns, expires_at from the default TTL.
+ */
+static void
+fill_insert_slot(SessionBulk *bulk, FlushState *fs, BulkRow *row,
+				 TupleTableSlot *slot)
+{
+	int			a;
+
+	ExecClearTuple(slot);
+	for (a = 0; a < bulk->natts; a++)
+	{
+		slot->tts_values[a] = (Datum) 0;
+		slot->tts_isnull[a] = true;
+	}
+	fill_fields(bulk, fs, row, slot, false);
+	a = bulk->attno[SC_ID] - 1;
+	slot->tts_values[a] = Int64GetDatum(nextval_internal(bulk->seqid, true));
+	slot->tts_isnull[a] = false;
+	a = bulk->attno[SC_EVENT_COUNT] - 1;
+	slot->tts_values[a] = Int64GetDatum(0);
+	slot->tts_isnull[a] = false;
+	a = bulk->attno[SC_TRIM_NEEDED] - 1;
+	slot->tts_values[a] = BoolGetDatum(false);
+	slot->tts_isnull[a] = false;
+	a = bulk->attno[SC_EXPIRES_AT] - 1;
+	expires_at(fs, true, (Datum) 0, &slot->tts_values[a], &slot->tts_isnull[a]);
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * Write one row as INSERT ... ON CONFLICT DO UPDATE does when the table has
+ * BEFORE INSERT row triggers: build the row to insert and fire the triggers
+ * (NULL skips the row); what they return is inserted, or, when its key has
+ * a live row, is the EXCLUDED row of the update (which fires the BEFORE
+ * UPDATE triggers).  The row is written before the next one's triggers
+ * fire, so that a trigger that reads the table sees the earlier rows.
+ */
+static void
+write_row_fired(SessionBulk *bulk, FlushState *fs, BulkRow *row)
+{
+	TupleTableSlot *slot = fs->insslot;
+	EState	   *estate = fs->estate;
+	int			f;
+
+	fill_insert_slot(bulk, fs, row, slot);
+	if (!ExecBRInsertTriggers(estate, fs->rri, slot))
+		return;					/* skipped by a trigger */
+
+	/* the trigger's row, with its key, is the row from now on */
+	slot_getallattrs(slot);
+	for (f = 0; f < SF_NFIELDS; f++)
+	{
+		int			a = bulk->attno[field_column[f]] - 1;
+		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, a);
+
+		row->nulls[f] = slot->tts_isnull[a];
+		row->values[f] = row->nulls[f] ? (Datum) 0 :
+			datumCopy(slot->tts_values[a], att->attbyval, att->attlen);
+	}
+	row->preserve_updated_at = true;	/* as the trigger left it */
+	if (fs->rel->rd_att->constr)
+		ExecConstraints(fs->rri, slot, estate);
+
+	for (;;)
+	{
+		bool		conflict = false;
+		List	   *recheck;
+
+		while (probe(bulk, fs, row))
+		{
+			if (update_row(bulk, fs, row))
+				return;
+		}
+
+		table_tuple_insert(fs->rel, slot, GetCurrentCommandId(true), 0, NULL);
+		recheck = ExecInsertIndexTuples(fs->rri, slot, estate, false, true,
+										&conflict, fs->arbiter);
+		if (!conflict)
+		{
+			ExecARInsertTriggers(estate, fs->rri, slot, recheck, NULL);
+			list_free(recheck);
+			bulk->inserted++;
+			return;
+		}
+		/* the key was inserted concurrently: take ours back, update theirs */
+		list_free(recheck);
+		CommandCounterIncrement();
+		simple_table_tuple_delete(fs->rel, &slot->tts_tid, GetActiveSnapshot());
+		CommandCounterIncrement();
+	}
+}
+
+/*
  * Insert the given rows with table_multi_insert.  Rows whose key turns out
  * to have a live row (inserted concurrently, or not probed for) are deleted
  * again and returned in *retry (their count is the result).
@@ -695,7 +895,6 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 	{
 		BulkRow    *row = rows[i];
 		TupleTableSlot *slot;
-		int			a;
 
 		if (bulk->slots[i] == NULL)
 		{
@@ -705,26 +904,8 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 			MemoryContextSwitchTo(old);
 		}
 		slot = bulk->slots[i];
-		ExecClearTuple(slot);
-		for (a = 0; a < bulk->natts; a++)
-		{
-			slot->tts_values[a] = (Datum) 0;
-			slot->tts_isnull[a] = true;
-		}
 		bulk->current_element = row->element;
-		fill_fields(bulk, fs, row, slot, false);
-		a = bulk->attno[SC_ID] - 1;
-		slot->tts_values[a] = Int64GetDatum(nextval_internal(bulk->seqid, true));
-		slot->tts_isnull[a] = false;
-		a = bulk->attno[SC_EVENT_COUNT] - 1;
-		slot->tts_values[a] = Int64GetDatum(0);
-		slot->tts_isnull[a] = false;
-		a = bulk->attno[SC_TRIM_NEEDED] - 1;
-		slot->tts_values[a] = BoolGetDatum(false);
-		slot->tts_isnull[a] = false;
-		a = bulk->attno[SC_EXPIRES_AT] - 1;
-		expires_at(fs, true, (Datum) 0, &slot->tts_values[a], &slot->tts_isnull[a]);
-		ExecStoreVirtualTuple(slot);
+		fill_insert_slot(bulk, fs, row, slot);
 		ExecConstraints(fs->rri, slot, estate);
 		ResetPerTupleExprContext(estate);
 	}
@@ -787,7 +968,6 @@ static void
 bulk_flush(SessionBulk *bulk)
 {
 	FlushState	fs;
-	RangeTblEntry *rte;
 	BulkRow   **pending;
 	BulkRow   **fresh;
 	int			npending;
@@ -817,12 +997,7 @@ bulk_flush(SessionBulk *bulk)
 	init_scankeys(&fs);
 
 	fs.estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = bulk->relid;
-	rte->relkind = RELKIND_RELATION;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(fs.estate, list_make1(rte));
+	ExecInitRangeTable(fs.estate, list_make1(bulk->rte));
 	fs.rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(fs.estate, fs.rri, 1);
 	CheckValidResultRel(fs.rri, CMD_INSERT);
@@ -832,13 +1007,34 @@ bulk_flush(SessionBulk *bulk)
 	ExecOpenIndices(fs.rri, false);
 	fs.lock_first = fs.rri->ri_TrigDesc != NULL &&
 		fs.rri->ri_TrigDesc->trig_update_before_row;
+	fs.fire_before_insert = fs.rri->ri_TrigDesc != NULL &&
+		fs.rri->ri_TrigDesc->trig_insert_before_row;
 	fs.estate->es_snapshot = GetActiveSnapshot();
 	fs.estate->es_output_cid = GetCurrentCommandId(true);
 	EvalPlanQualInit(&fs.epqstate, fs.estate, NULL, NIL, -1);
 	fs.bistate = GetBulkInsertState();
 	fs.lockslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
 	fs.newslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
+	fs.insslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
 	AfterTriggerBeginQuery();
+
+	if (fs.fire_before_insert)
+	{
+		/*
+		 * Row by row, as COPY does with such triggers; each row is a command
+		 * of its own, which the next row's triggers (and probe) see.
+		 */
+		for (i = 0; i < bulk->nrows; i++)
+		{
+			fs.estate->es_output_cid = GetCurrentCommandId(true);
+			bulk->current_element = bulk->rows[i].element;
+			write_row_fired(bulk, &fs, &bulk->rows[i]);
+			ResetPerTupleExprContext(fs.estate);
+			CommandCounterIncrement();
+		}
+		bulk->current_element = -1;
+		bulk->nrows = 0;		/* nothing left for the loop below */
+	}
 
 	pending = palloc(sizeof(BulkRow *) * bulk->nrows);
 	fresh = palloc(sizeof(BulkRow *) * bulk->nrows);

@@ -9,16 +9,21 @@
  * newer) never shift later pages.  The position travels in an opaque page
  * token: base64url of (format byte, updated_at, id) followed by a 16-byte
  * HMAC-SHA-256 over that payload and the listing's filter (app_name,
- * user_id), keyed by the cluster's system identifier and the database.  A
- * token that was altered, forged without the key, or issued for another
- * listing is rejected with a clear error.  The token is integrity-protected,
- * not encrypted: its position is readable by whoever decodes it.
+ * user_id).  The key is derived from the cluster's mock-authentication
+ * nonce (a random value that initdb stores in pg_control, which no SQL
+ * function returns) and the database's OID, so that no role can compute it
+ * short of reading the server's files (superusers and members of
+ * pg_read_server_files can).  A token that was altered, forged without the
+ * key, or issued for another listing or database is rejected with a clear
+ * error.  The token is integrity-protected, not encrypted: its position is
+ * readable by whoever decodes it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "catalog/pg_control.h"
 #include "catalog/pg_type.h"
 #include "common/base64.h"
 #include "common/cryptohash.h"
@@ -41,25 +46,48 @@ PG_FUNCTION_INFO_V1(agentstore_list_sessions);
 #define TOKEN_LEN			(TOKEN_PAYLOAD_LEN + TOKEN_MAC_LEN)
 #define PAGE_SIZE_MAX		10000
 
+/*
+ * The signing key of this database's page tokens: a label, the cluster's
+ * mock-authentication nonce (secret: see the file header) and the
+ * database's OID.
+ */
+static int
+token_key(uint8 *key, int size)
+{
+	static const char label[] = "agentstore page token";
+	uint32		dboid = pg_hton32(MyDatabaseId);
+	int			len = 0;
+
+	StaticAssertStmt(sizeof(label) + MOCK_AUTH_NONCE_LEN + sizeof(uint32) <= 128,
+					 "page token key buffer too small");
+	Assert(size >= 128);
+	memcpy(key + len, label, sizeof(label));
+	len += sizeof(label);
+	memcpy(key + len, GetMockAuthenticationNonce(), MOCK_AUTH_NONCE_LEN);
+	len += MOCK_AUTH_NONCE_LEN;
+	memcpy(key + len, &dboid, sizeof(dboid));
+	len += sizeof(dboid);
+	return len;
+}
+
 /* HMAC of a token payload and the listing's filter. */
 static void
 token_mac(const uint8 *payload, text *app_name, text *user_id, uint8 *mac)
 {
-	char		key[64];
+	uint8		key[128];
 	uint8		full[PG_SHA256_DIGEST_LENGTH];
 	uint8		sep = 0;
 	uint8		has_user = (user_id != NULL);
 	pg_hmac_ctx *ctx;
 	int			keylen;
 
-	keylen = snprintf(key, sizeof(key), "agentstore page token " UINT64_FORMAT " %u",
-					  GetSystemIdentifier(), MyDatabaseId);
+	keylen = token_key(key, sizeof(key));
 	ctx = pg_hmac_create(PG_SHA256);
 	if (ctx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	if (pg_hmac_init(ctx, (const uint8 *) key, keylen) < 0 ||
+	if (pg_hmac_init(ctx, key, keylen) < 0 ||
 		pg_hmac_update(ctx, payload, TOKEN_PAYLOAD_LEN) < 0 ||
 		pg_hmac_update(ctx, (const uint8 *) VARDATA_ANY(app_name),
 					   VARSIZE_ANY_EXHDR(app_name)) < 0 ||
@@ -72,9 +100,11 @@ token_mac(const uint8 *payload, text *app_name, text *user_id, uint8 *mac)
 	{
 		const char *msg = pg_hmac_error(ctx);
 
+		explicit_bzero(key, sizeof(key));
 		pg_hmac_free(ctx);
 		elog(ERROR, "could not compute the page token's HMAC: %s", msg);
 	}
+	explicit_bzero(key, sizeof(key));
 	pg_hmac_free(ctx);
 	memcpy(mac, full, TOKEN_MAC_LEN);
 }

@@ -2,15 +2,17 @@
  *
  * session_upsert.c
  *	  upsert_sessions(jsonb), upsert_sessions(json) and the triggers of the
- *	  session_import view: three ways to feed seed 000's session objects to
- *	  the bulk writer (session_bulk.c).
+ *	  session_import view: three ways to feed agent-go's (Agno-style)
+ *	  session objects to the bulk writer (session_bulk.c).
  *
- * A session object has seed 000's 13 fields (session_id, user_id, agent_id,
+ * A session object has agent-go's 13 fields (session_id, user_id, agent_id,
  * team_id, workflow_id, name: strings; metadata, state, agent_data, runs,
- * summary: any JSON, state an object; created_at, updated_at: an ISO 8601
- * string or a number of seconds since the Unix epoch) and an optional
- * app_name (a string) that overrides the call's app_name.  Absent and null
- * fields are NULL (state: {}); unknown fields are ignored.
+ * summary: any JSON, state an object; created_at, updated_at: a string of
+ * timestamptz input, such as ISO 8601, or a number of seconds since the Unix
+ * epoch, finite either way) and an optional app_name (a string) that
+ * overrides the call's app_name.  Absent and null fields are NULL (state:
+ * {}); unknown fields are ignored.  The session_import view's columns are
+ * typed, so COPY takes timestamptz input only (docs/sessions.md).
  *
  * The jsonb overload iterates over the binary array.  The json overload
  * walks the text with the JSON parser's callbacks and converts one element
@@ -23,6 +25,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/jsonapi.h"
@@ -33,7 +36,9 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/jsonfuncs.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "checkpoint.h"		/* cp_jsonb_type_name() */
@@ -41,6 +46,7 @@
 
 PG_FUNCTION_INFO_V1(agentstore_upsert_sessions_jsonb);
 PG_FUNCTION_INFO_V1(agentstore_upsert_sessions_json);
+PG_FUNCTION_INFO_V1(agentstore_session_import_begin);
 PG_FUNCTION_INFO_V1(agentstore_session_import_row);
 PG_FUNCTION_INFO_V1(agentstore_session_import_flush);
 PG_FUNCTION_INFO_V1(agentstore_session_import_result);
@@ -650,98 +656,210 @@ agentstore_upsert_sessions_json(PG_FUNCTION_ARGS)
 }
 
 /*
- * The session_import view.  Its INSTEAD OF row trigger buffers each row in a
- * writer that belongs to the statement; its AFTER statement trigger flushes
- * the rest and records the counts for session_import_result().  A writer
- * left behind by an aborted statement is forgotten by the transaction and
- * subtransaction callbacks (its memory goes with the (sub)transaction).
+ * The session_import view.  Each statement that writes to it has its own
+ * writer, on a stack of frames: the BEFORE statement trigger pushes a frame,
+ * the INSTEAD OF row trigger buffers each row in the writer of the frame on
+ * top (begun at the statement's first row, in the statement's transaction
+ * memory), and the AFTER statement trigger pops the frame, flushes the rest
+ * and records the counts for session_import_result().  PostgreSQL fires a
+ * statement's BEFORE and AFTER statement triggers once per query level, and
+ * a statement run by a function the outer statement calls begins and ends
+ * within one row of the outer statement, so the frame on top is always that
+ * of the statement whose row trigger fires.  A frame left behind by a
+ * statement that failed is dropped with its subtransaction (its memory goes
+ * with it), so a nested import that is rolled back takes only its own rows
+ * with it, and the outer statement's rows stay in the outer frame.
  */
-static SessionBulk *import_bulk = NULL;
-static SubTransactionId import_subid = InvalidSubTransactionId;
-static int64 import_rows = 0;
+typedef struct ImportFrame
+{
+	SessionBulk *bulk;			/* NULL until the statement's first row */
+	MemoryContext cxt;			/* the statement's transaction memory */
+	SubTransactionId subid;		/* subtransaction of the statement */
+	int64		rows;			/* rows of the statement so far */
+} ImportFrame;
+
+static ImportFrame *import_frames = NULL;	/* in TopMemoryContext */
+static int	import_nframes = 0;
+static int	import_maxframes = 0;
 static int64 import_inserted = 0;
 static int64 import_updated = 0;
 static bool import_callbacks = false;
 
-/* Transaction end: the writer's memory is gone. */
+/* Transaction end: every frame's memory is gone. */
 static void
 import_xact_callback(XactEvent event, void *arg)
 {
-	import_bulk = NULL;
+	if (event != XACT_EVENT_PRE_COMMIT &&
+		event != XACT_EVENT_PARALLEL_PRE_COMMIT &&
+		event != XACT_EVENT_PRE_PREPARE)
+		import_nframes = 0;
 }
 
-/* Subtransaction abort: forget a writer begun in it. */
+/*
+ * Subtransaction abort: drop the frames of statements begun in it or in
+ * its subtransactions (whose ids are larger), without touching them.
+ */
 static void
 import_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && import_bulk != NULL &&
-		import_subid == mySubid)
-		import_bulk = NULL;
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (import_nframes > 0 &&
+		   import_frames[import_nframes - 1].subid >= mySubid)
+		import_nframes--;
 }
 
-/* Check that a trigger function was called as the session_import trigger it is. */
-static TriggerData *
-import_trigger_data(FunctionCallInfo fcinfo, bool row)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
+/* Expected types of session_import's columns (the fields, then preserve). */
+static const Oid import_types[SF_NFIELDS + 1] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID
+};
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
-		(row ? !(TRIGGER_FIRED_INSTEAD(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event)) :
-		 !(TRIGGER_FIRED_AFTER(td->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))) ||
-		RelationGetDescr(td->tg_relation)->natts != SF_NFIELDS + 1)
+/* Report a trigger function used as anything but its own trigger. */
+static void
+import_misuse(const char *fname, TriggerData *td, const char *why)
+{
+	if (td == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s may only be used as a trigger of agentstore.session_import",
-						row ? "session_import_row()" : "session_import_flush()")));
+				 errmsg("trigger function %s can only be used on agentstore.session_import",
+						fname),
+				 errdetail("It was not called as a trigger.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("trigger function %s can only be used on agentstore.session_import",
+					fname),
+			 errdetail("It was called by trigger \"%s\" on relation \"%s\", %s.",
+					   td->tg_trigger->tgname,
+					   RelationGetRelationName(td->tg_relation), why)));
+}
+
+/*
+ * Check that a trigger function was called as the session_import trigger it
+ * is (relation, row type, event, timing, level) before it reads anything.
+ */
+static TriggerData *
+import_trigger_data(FunctionCallInfo fcinfo, const char *fname, bool row,
+					bool before)
+{
+	TriggerData *td;
+	TupleDesc	desc;
+	Oid			view;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		import_misuse(fname, NULL, NULL);
+	td = (TriggerData *) fcinfo->context;
+	view = get_relname_relid("session_import",
+							 get_namespace_oid("agentstore", false));
+	if (RelationGetRelid(td->tg_relation) != view)
+		import_misuse(fname, td, "which is not agentstore.session_import");
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		(row && !(TRIGGER_FIRED_INSTEAD(td->tg_event) &&
+				  TRIGGER_FIRED_FOR_ROW(td->tg_event))) ||
+		(!row && !(TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) &&
+				   (before ? TRIGGER_FIRED_BEFORE(td->tg_event) :
+					TRIGGER_FIRED_AFTER(td->tg_event)))))
+		import_misuse(fname, td,
+					  row ? "not as an INSTEAD OF INSERT row trigger" :
+					  before ? "not as a BEFORE INSERT statement trigger" :
+					  "not as an AFTER INSERT statement trigger");
+	desc = RelationGetDescr(td->tg_relation);
+	if (desc->natts != SF_NFIELDS + 1)
+		import_misuse(fname, td, "whose columns are not those of the view");
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != import_types[i])
+			import_misuse(fname, td, "whose columns are not those of the view");
+	}
 	return td;
+}
+
+/* The frame of the statement whose trigger fires. */
+static ImportFrame *
+import_top_frame(const char *fname)
+{
+	if (import_nframes == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger function %s was called without session_import_begin()",
+						fname),
+				 errdetail("The BEFORE INSERT statement trigger session_import_begin of agentstore.session_import did not fire.")));
+	return &import_frames[import_nframes - 1];
+}
+
+/* BEFORE INSERT FOR EACH STATEMENT on session_import: push a frame. */
+Datum
+agentstore_session_import_begin(PG_FUNCTION_ARGS)
+{
+	ImportFrame *frame;
+
+	(void) import_trigger_data(fcinfo, "session_import_begin()", false, true);
+	/* the privileges of the statement, checked even if it has no rows */
+	session_bulk_check_access();
+	if (!import_callbacks)
+	{
+		RegisterXactCallback(import_xact_callback, NULL);
+		RegisterSubXactCallback(import_subxact_callback, NULL);
+		import_callbacks = true;
+	}
+	if (import_nframes == import_maxframes)
+	{
+		int			n = Max(import_maxframes * 2, 8);
+
+		import_frames = import_frames == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(ImportFrame) * n) :
+			repalloc(import_frames, sizeof(ImportFrame) * n);
+		import_maxframes = n;
+	}
+	frame = &import_frames[import_nframes++];
+	frame->bulk = NULL;
+	frame->cxt = CurTransactionContext;
+	frame->subid = GetCurrentSubTransactionId();
+	frame->rows = 0;
+	return PointerGetDatum(NULL);
 }
 
 /* INSTEAD OF INSERT FOR EACH ROW on session_import: buffer the row. */
 Datum
 agentstore_session_import_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = import_trigger_data(fcinfo, true);
+	TriggerData *td = import_trigger_data(fcinfo, "session_import_row()",
+										  true, false);
+	ImportFrame *frame = import_top_frame("session_import_row()");
 	HeapTuple	tuple = td->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	Datum		values[SF_NFIELDS + 1];
 	bool		nulls[SF_NFIELDS + 1];
 	bool		preserve;
 
-	if (import_bulk == NULL)
-	{
-		if (!import_callbacks)
-		{
-			RegisterXactCallback(import_xact_callback, NULL);
-			RegisterSubXactCallback(import_subxact_callback, NULL);
-			import_callbacks = true;
-		}
-		import_bulk = session_bulk_begin(CurTransactionContext, SOURCE_IMPORT, -1);
-		import_subid = GetCurrentSubTransactionId();
-		import_rows = 0;
-	}
+	if (frame->bulk == NULL)
+		frame->bulk = session_bulk_begin(frame->cxt, SOURCE_IMPORT, -1);
 	heap_deform_tuple(tuple, desc, values, nulls);
-	import_rows++;
+	frame->rows++;
 	preserve = !nulls[SF_NFIELDS] && DatumGetBool(values[SF_NFIELDS]);
-	session_bulk_check_row(values, nulls, import_rows, SOURCE_IMPORT);
-	session_bulk_add_tuple(import_bulk, tuple, desc, preserve, import_rows);
+	session_bulk_check_row(values, nulls, frame->rows, SOURCE_IMPORT);
+	session_bulk_add_tuple(frame->bulk, tuple, desc, preserve, frame->rows);
 	return PointerGetDatum(tuple);
 }
 
-/* AFTER INSERT FOR EACH STATEMENT on session_import: flush the rest. */
+/* AFTER INSERT FOR EACH STATEMENT on session_import: pop and flush. */
 Datum
 agentstore_session_import_flush(PG_FUNCTION_ARGS)
 {
-	(void) import_trigger_data(fcinfo, false);
+	SessionBulk *bulk;
+
+	(void) import_trigger_data(fcinfo, "session_import_flush()", false, false);
+	bulk = import_top_frame("session_import_flush()")->bulk;
+	import_nframes--;
 	import_inserted = 0;
 	import_updated = 0;
-	if (import_bulk != NULL)
-	{
-		SessionBulk *bulk = import_bulk;
-
-		import_bulk = NULL;
+	if (bulk != NULL)
 		session_bulk_finish(bulk, &import_inserted, &import_updated);
-	}
 	return PointerGetDatum(NULL);
 }
 

@@ -153,7 +153,7 @@ typedef enum SessionPlanSlot
 /* session_bulk.c: the bulk writer of upsert_sessions and session_import */
 typedef struct SessionBulk SessionBulk;
 
-/* Columns of one incoming session row (seed 000's fields plus app_name). */
+/* Columns of one incoming session row (agent-go's fields plus app_name). */
 typedef enum SessionField
 {
 	SF_APP_NAME,
@@ -185,6 +185,7 @@ extern void session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple,
 extern void session_bulk_finish(SessionBulk *bulk, int64 *inserted,
 								int64 *updated);
 extern void session_bulk_abandon(SessionBulk *bulk);
+extern void session_bulk_check_access(void);
 extern char *session_bulk_where(const char *source, int64 element,
 								bool capital);
 extern void session_bulk_check_row(Datum *values, bool *nulls, int64 element,

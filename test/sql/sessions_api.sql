@@ -3,7 +3,7 @@
 -- this file on purpose.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(75);
+SELECT plan(76);
 
 CREATE TEMP TABLE api (fn name, args name[], returns text, volatility text);
 INSERT INTO api VALUES
@@ -96,7 +96,8 @@ SELECT columns_are('agentstore', 'session_import', ARRAY[
 	'metadata', 'state', 'agent_data', 'runs', 'summary', 'created_at', 'updated_at', 'preserve_updated_at']);
 SELECT col_default_is('agentstore', 'session_import', 'app_name', 'default', 'app_name defaults to ''default''');
 SELECT col_default_is('agentstore', 'session_import', 'preserve_updated_at', 'false', 'preserve_updated_at defaults to false');
-SELECT triggers_are('agentstore', 'session_import', ARRAY['session_import_row', 'session_import_flush']);
+SELECT triggers_are('agentstore', 'session_import', ARRAY['session_import_begin', 'session_import_row', 'session_import_flush']);
+SELECT trigger_is('agentstore', 'session_import', 'session_import_begin', 'agentstore', 'session_import_begin');
 SELECT trigger_is('agentstore', 'session_import', 'session_import_row', 'agentstore', 'session_import_row');
 SELECT trigger_is('agentstore', 'session_import', 'session_import_flush', 'agentstore', 'session_import_flush');
 
