@@ -50,14 +50,58 @@ foreach my $release (@releases)
 	$db =~ s/\W/_/g;
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, "CREATE EXTENSION agentstore VERSION '$release'");
-	$node->safe_psql($db, q{INSERT INTO agentstore.sessions (app_name, user_id, session_id)
-	                        VALUES ('upgrade', 'u', 'kept')});
+	# Data of every kind, written through the release's own API.
+	$node->safe_psql($db, q{
+INSERT INTO agentstore.sessions (app_name, user_id, session_id) VALUES ('upgrade', 'u', 'kept');
+SELECT agentstore.create_session('upgrade', 'ann', 'chat', '{"topic": "rain"}');
+SELECT agentstore.append_event('upgrade', 'ann', 'chat', '{"id": "e1", "author": "user"}',
+       '{"city": "Oslo", "app:model": "small", "user:units": "metric"}');
+SELECT agentstore.append_event('upgrade', 'ann', 'chat', '{"id": "e2", "author": "agent"}');
+SELECT agentstore.put_session_summary('upgrade', 'ann', 'chat', 'it rains');
+SELECT agentstore.append_track_event('upgrade', 'ann', 'chat', 'tools', '{"tool": "weather"}');
+SELECT agentstore.set_app_state('upgrade', 'greeting', '"hello"');
+INSERT INTO agentstore.events (stream, event_id, type, data) VALUES ('order-1', 'a', 'created', '{}');
+SELECT agentstore.append_events('order-1', '[{"event_id": "b", "type": "paid"}]', 1);
+SELECT agentstore.put_checkpoint('thread-1', '',
+       '{"v": 4, "id": "0001", "ts": "2025-01-01T00:00:00Z", "channel_versions": {"messages": 1}, "versions_seen": {}}',
+       '{"source": "input", "step": -1, "parents": {}}', '{"messages": 1}',
+       jsonb_build_object('messages', jsonb_build_array('json', encode('["hi"]', 'base64'))));
+SELECT agentstore.put_writes('thread-1', '', '0001', 'task-1',
+       jsonb_build_array(jsonb_build_array('messages', jsonb_build_array('json', encode('"w"', 'base64')))));
+SELECT agentstore.expire_now();});
+	my $counts_sql = q{
+SELECT string_agg(format('%s %s', c.relname,
+                         (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), false, true, '')))[1]::text),
+                  ', ' ORDER BY c.relname)
+  FROM pg_class c WHERE c.relnamespace = 'agentstore'::regnamespace AND c.relkind = 'r'
+   AND c.relname IN (SELECT relname FROM pg_class WHERE relnamespace = 'agentstore'::regnamespace)};
+	my $before = $node->safe_psql($db, $counts_sql);
+
 	$node->safe_psql($db, 'ALTER EXTENSION agentstore UPDATE');
 	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'agentstore'}),
 		$current, "$release updates to $current");
 	is(schema_of($db), $fresh, "$release upgraded matches a fresh install");
+	is($node->safe_psql($db, $counts_sql), $before, "$release: every table keeps its rows");
 	is($node->safe_psql($db, q{SELECT count(*) FROM agentstore.sessions WHERE session_id = 'kept'}),
 		'1', "$release: data survives the upgrade");
+
+	# And stays usable: streams and sessions number on, reads see the old data.
+	is($node->safe_psql($db, q{
+SELECT last_version FROM agentstore.append_events('order-1', '[{"event_id": "c", "type": "shipped"}]', 2)}),
+		'3', "$release: a stream numbers on after the upgrade");
+	is($node->safe_psql($db, q{
+SELECT version FROM agentstore.append_event('upgrade', 'ann', 'chat', '{"id": "e3", "author": "user"}')}),
+		'3', "$release: a session's events number on");
+	is($node->safe_psql($db, q{
+SELECT (s->'state'->>'city') || ' ' || (s->'state'->>'app:model') || ' ' || jsonb_array_length(s->'events')
+  FROM agentstore.get_session('upgrade', 'ann', 'chat') s}),
+		'Oslo small 3', "$release: get_session reads state, app state and events");
+	is($node->safe_psql($db, q{
+SELECT jsonb_array_length(pending_writes) FROM agentstore.get_checkpoint('thread-1')}),
+		'1', "$release: the checkpoint and its pending writes are read back");
+	is($node->safe_psql($db, q{
+SELECT agentstore.get_session_summary('upgrade', 'ann', 'chat')}),
+		'it rains', "$release: the summary is read back");
 }
 
 $node->stop;
