@@ -43,6 +43,7 @@ static const struct
 	[ARG_NOT_ARRAY] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s must be a JSON array"},
 	[ARG_NOT_ID] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s must be a string or a number"},
 	[ARG_NEGATIVE] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s must not be negative"},
+	[ARG_NOT_POSITIVE] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s must be positive"},
 	[ARG_MIXED_INTERVAL] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s must not mix positive and negative fields"},
 	[ARG_DUPLICATE] = {ERRCODE_INVALID_PARAMETER_VALUE, "%s has a duplicate value"},
 };
@@ -257,6 +258,22 @@ argcheck_interval(const Interval *iv, const ArgName *name)
 				  "The %s given is %s; every field (months, days, time) of a TTL must be zero or positive.",
 				  argcheck_name(name), DatumGetCString(DirectFunctionCall1(interval_out,
 													  IntervalPGetDatum(iv))));
+}
+
+/*
+ * An integer argument that must be >= min (0 or 1); NULL is left to the
+ * caller.
+ */
+int64
+argcheck_int64_min(int64 value, const char *arg, int64 min)
+{
+	ArgName		name = ARGNAME(arg);
+
+	Assert(min == 0 || min == 1);
+	if (value < min)
+		argcheck_fail(min == 0 ? ARG_NEGATIVE : ARG_NOT_POSITIVE, &name,
+					  "%s is " INT64_FORMAT ".", arg, value);
+	return value;
 }
 
 /* A TTL argument: NULL (the default) or an interval the rule accepts. */

@@ -34,6 +34,7 @@ typedef enum ArgProblem
 	ARG_NOT_ARRAY,				/* not a JSON array */
 	ARG_NOT_ID,					/* an identifier neither string nor number */
 	ARG_NEGATIVE,				/* a negative number or interval */
+	ARG_NOT_POSITIVE,			/* zero or negative where > 0 is needed */
 	ARG_MIXED_INTERVAL,			/* an interval mixing signs */
 	ARG_DUPLICATE,				/* the same value twice in one argument */
 	ARG_NPROBLEMS
@@ -67,6 +68,7 @@ extern Jsonb *argcheck_array(FunctionCallInfo fcinfo, int argno,
 							 const char *arg, bool empty_ok);
 extern text *argcheck_json_id(const JsonbValue *v, const ArgName *name,
 							  int maxchars);
+extern int64 argcheck_int64_min(int64 value, const char *arg, int64 min);
 extern Interval *argcheck_ttl(FunctionCallInfo fcinfo, int argno,
 							  const char *arg);
 extern void argcheck_interval(const Interval *iv, const ArgName *name);

@@ -5,8 +5,9 @@
  *	  append_event, append_session_events, append_track_event,
  *	  get_track_events, trim_session_events.
  *
- * append_event does everything in one round trip and at most four cached
- * statements (three without app/user keys in the delta):
+ * append_event does everything in one round trip and at most five kept
+ * statements (one without an event id, expected version or app/user keys
+ * in the delta; two with an event id):
  *
  *	0. When the event has an id: lock the session row first (SELECT ...
  *	   FOR NO KEY UPDATE).  A concurrent append of the same event holds
@@ -20,8 +21,10 @@
  *	   updated either and the original version is returned (idempotent
  *	   retry).  With session_ref, only that incarnation of the key is
  *	   written; another one active under the key is SQLSTATE SV002.
- *	2. With an expected version: lock the stream and read its version
- *	   (streams.h), and fail with SQLSTATE SV001 on a mismatch.
+ *	2. With an expected version: check SELECT on agentstore.events (the
+ *	   version is read in C and a mismatch reveals it), lock the stream and
+ *	   read its version (streams.h), and fail with SQLSTATE SV001 on a
+ *	   mismatch.
  *	3. Write the app and user parts of the delta.
  *	4. INSERT the event without a version: the version trigger of
  *	   agentstore.events numbers it under the stream's lock.
@@ -765,11 +768,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 	{
 		budget = PG_GETARG_INT32(0);
-		if (budget < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("batch_size must be positive"),
-					 errdetail("batch_size is " INT64_FORMAT ".", budget)));
+		argcheck_int64_min(budget, "batch_size", 1);
 	}
 
 	SPI_connect();

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * session_util.c
- *	  What every session function shares: argument checks with clear
- *	  errors, default TTLs, stream names, state-delta routing, the removal
- *	  of a session's rows and the cache of prepared SPI plans.
+ *	  What every session function shares: argument checks (through
+ *	  argcheck.c), default TTLs, stream names, state-delta routing, the
+ *	  removal of a session's rows, the stale-session and privilege checks,
+ *	  and session_list.c's kept plans (through spi_util.c).
  *
  * Every statement below is fully schema-qualified, operators included,
  * because it runs under the caller's search_path.
@@ -102,14 +103,14 @@ session_check_ttl_arg(FunctionCallInfo fcinfo, int argno)
 
 /*
  * The session_ref argument of a writer (argno): the id of the incarnation
- * the caller holds, or 0 when NULL (no check).
+ * the caller holds (ids are positive), or 0 when NULL (no check).
  */
 int64
 session_ref_arg(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
 		return 0;
-	return PG_GETARG_INT64(argno);
+	return argcheck_int64_min(PG_GETARG_INT64(argno), "session_ref", 1);
 }
 
 /* The agentstore.*_ttl parameter of a kind, as an interval (0 = never). */
@@ -287,11 +288,7 @@ session_window_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return agentstore_session_event_limit;
 	n = PG_GETARG_INT32(argno);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("num_recent_events must not be negative"),
-				 errdetail("num_recent_events is %d.", n)));
+	argcheck_int64_min(n, "num_recent_events", 0);
 	return n;
 }
 

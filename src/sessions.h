@@ -93,7 +93,7 @@ extern void session_apply_shared_state(text *app_name, text *user_id,
 extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
 extern int64 session_trim_threshold(void);
 
-/* session_util.c: cached plans */
+/* session_util.c: kept plans of session_list.c, removal of rows */
 extern SPIPlanPtr session_plan(int slot, const char *sql, int nargs,
 							   const Oid *argtypes);
 extern int64 session_remove_rows(text *app_name, int64 session_ref, bool hard);

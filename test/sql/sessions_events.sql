@@ -216,6 +216,9 @@ SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', session_ref 
 SELECT state, event_count FROM agentstore.sessions WHERE app_name = 'se-app' AND id = :new_ref;
 SELECT count(*) FROM agentstore.events WHERE stream LIKE '%-' || :new_ref || '%';
 SELECT count(*) FROM agentstore.session_summaries WHERE app_name = 'se-app' AND session_ref = :new_ref;
+-- ids are positive
+SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', session_ref => 0);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.delete_session('se-app', 'u1', 'stale', NULL, -1)$$);
 -- the current id, or none, writes
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'stale', '{"n": 3}', session_ref => :new_ref);
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'stale', '{"n": 4}');
