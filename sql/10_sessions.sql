@@ -159,7 +159,10 @@ SELECT pg_catalog.pg_extension_config_dump('agentstore.session_summaries', '');
 
 -------------------------------------------------------------------------------
 -- Session functions (src/session_*.c).  All run with the caller's rights;
--- none is STRICT, so that a NULL argument gets a clear error.
+-- none is STRICT, so that a NULL argument gets a clear error.  Writers take
+-- an optional session_ref: the id of the incarnation the caller holds
+-- (session_info.id, get_session's "id"); when another incarnation of the
+-- key is active, the call fails with SQLSTATE SV002 (stale session).
 -------------------------------------------------------------------------------
 
 -- What create_session and get_or_create_session return: the session row
@@ -213,19 +216,21 @@ COMMENT ON FUNCTION agentstore.list_sessions(text, text, integer, text) IS
     'one page of sessions, newest-updated first, with the token of the next page';
 
 CREATE FUNCTION agentstore.delete_session(
-    app_name text, user_id text, session_id text, hard boolean DEFAULT NULL)
+    app_name text, user_id text, session_id text, hard boolean DEFAULT NULL,
+    session_ref bigint DEFAULT NULL)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_session';
-COMMENT ON FUNCTION agentstore.delete_session(text, text, text, boolean) IS
+COMMENT ON FUNCTION agentstore.delete_session(text, text, text, boolean, bigint) IS
     'delete a session with its events, track events and summaries (soft by default)';
 
 CREATE FUNCTION agentstore.update_session_state(
-    app_name text, user_id text, session_id text, delta jsonb)
+    app_name text, user_id text, session_id text, delta jsonb,
+    session_ref bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_update_session_state';
-COMMENT ON FUNCTION agentstore.update_session_state(text, text, text, jsonb) IS
+COMMENT ON FUNCTION agentstore.update_session_state(text, text, text, jsonb, bigint) IS
     'apply a state delta: app:/user: keys to app/user state, temp: dropped, the rest merged';
 
 -- App and user state.
@@ -267,7 +272,7 @@ AS 'MODULE_PATHNAME', 'agentstore_delete_user_state';
 -- Summaries.
 CREATE FUNCTION agentstore.put_session_summary(
     app_name text, user_id text, session_id text, summary jsonb,
-    filter_key text DEFAULT '')
+    filter_key text DEFAULT '', session_ref bigint DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_session_summary';
@@ -358,6 +363,7 @@ COMMENT ON FUNCTION agentstore.session_import_result() IS
 CREATE FUNCTION agentstore.append_event(
     app_name text, user_id text, session_id text, event jsonb,
     state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
+    session_ref bigint DEFAULT NULL,
     OUT version bigint, OUT "position" bigint)
 RETURNS record
 LANGUAGE c VOLATILE
@@ -365,6 +371,7 @@ AS 'MODULE_PATHNAME', 'agentstore_append_event';
 CREATE FUNCTION agentstore.append_session_events(
     app_name text, user_id text, session_id text, events jsonb,
     state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
+    session_ref bigint DEFAULT NULL,
     OUT first_version bigint, OUT last_version bigint,
     OUT first_position bigint, OUT last_position bigint)
 RETURNS record
@@ -372,7 +379,7 @@ LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_session_events';
 CREATE FUNCTION agentstore.append_track_event(
     app_name text, user_id text, session_id text, track text, event jsonb,
-    ttl interval DEFAULT NULL,
+    ttl interval DEFAULT NULL, session_ref bigint DEFAULT NULL,
     OUT version bigint, OUT "position" bigint)
 RETURNS record
 LANGUAGE c VOLATILE

@@ -34,6 +34,7 @@
 #include "agentstore.h"
 #include "keylock.h"
 #include "sessions.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(agentstore_create_session);
 PG_FUNCTION_INFO_V1(agentstore_get_or_create_session);
@@ -54,19 +55,23 @@ typedef struct SessionRow
 
 static const Oid key_types[] = {TEXTOID, TEXTOID, TEXTOID};
 
-/* Fill a SessionRow from the first SPI result row (id, state, created_at, updated_at, expires_at[, expired]). */
+/*
+ * Fill a SessionRow from the first SPI result row (id, state, created_at,
+ * updated_at, expires_at[, expired]), with copies in the caller's context
+ * that outlive SPI_finish.
+ */
 static void
 fetch_row(SessionRow *row, bool has_expired)
 {
 	bool		isnull;
 
-	row->id = DatumGetInt64(session_spi_value(1, &isnull));
-	row->state = session_spi_value(2, &isnull);
-	row->created_at = session_spi_value(3, &isnull);
-	row->updated_at = session_spi_value(4, &isnull);
-	row->expires_at = session_spi_value(5, &isnull);
+	row->id = spi_int64(0, 1);
+	row->state = spi_value(0, 2, &isnull);
+	row->created_at = spi_value(0, 3, &isnull);
+	row->updated_at = spi_value(0, 4, &isnull);
+	row->expires_at = spi_value(0, 5, &isnull);
 	row->expires_null = isnull;
-	row->expired = has_expired ? DatumGetBool(session_spi_value(6, &isnull)) : false;
+	row->expired = has_expired ? DatumGetBool(spi_value(0, 6, &isnull)) : false;
 }
 
 /* Look the active row of a key up with a fresh statement snapshot. */
@@ -80,14 +85,10 @@ lookup_session(const SessionKey *key, SessionRow *row)
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL";
 	Datum		args[3];
-	int			rc;
 
 	session_key_args(args, key);
-	rc = SPI_execute_plan(session_plan(PLAN_LOOKUP, sql, 3, key_types),
-						  args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "session lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (spi_run("session.lookup", sql, 3, key_types, args, NULL, false, 1,
+				SPI_OK_SELECT) == 0)
 		return false;
 	fetch_row(row, true);
 	return true;
@@ -109,18 +110,18 @@ retire_session(text *app_name, int64 id)
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
 	static const Oid types[] = {TEXTOID, INT8OID};
 	Datum		args[2];
-	int			rc;
 	bool		is_hard = !agentstore_soft_delete;
+	uint64		n;
 
 	args[0] = PointerGetDatum(app_name);
 	args[1] = Int64GetDatum(id);
-	rc = SPI_execute_plan(is_hard ?
-						  session_plan(PLAN_RETIRE_HARD_SESSION, hard, 2, types) :
-						  session_plan(PLAN_RETIRE_SOFT, soft, 2, types),
-						  args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "retiring an expired session failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
+	if (is_hard)
+		n = spi_run("session.retire_hard", hard, 2, types, args, NULL, false, 0,
+					SPI_OK_DELETE);
+	else
+		n = spi_run("session.retire_soft", soft, 2, types, args, NULL, false, 0,
+					SPI_OK_UPDATE);
+	if (n > 0)
 		session_remove_rows(app_name, id, is_hard);
 }
 
@@ -142,7 +143,6 @@ insert_session(const SessionKey *key, Jsonb *state, Interval *ttl,
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INTERVALOID, INTERVALOID};
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
 
 	session_key_args(args, key);
 	args[3] = JsonbPGetDatum(state);
@@ -150,17 +150,17 @@ insert_session(const SessionKey *key, Jsonb *state, Interval *ttl,
 	if (ttl == NULL)
 		nulls[4] = 'n';
 	args[5] = session_default_ttl(TTL_SESSION);
-	rc = SPI_execute_plan(session_plan(PLAN_INSERT, sql, 6, types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "session insert failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (spi_run("session.insert", sql, 6, types, args, nulls, false, 0,
+				SPI_OK_INSERT_RETURNING) == 0)
 		return false;
 	fetch_row(row, false);
 	return true;
 }
 
-/* Build the session_info result. */
+/*
+ * Build the session_info result, in the function's own memory context,
+ * after SPI_finish: from the key arguments and the row's copies.
+ */
 static Datum
 session_info_datum(FunctionCallInfo fcinfo, const SessionKey *key,
 				   const SessionRow *row, bool created)
@@ -220,7 +220,6 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 	StateDelta	delta;
 	Interval   *ttl;
 	SessionRow	row;
-	Datum		result;
 
 	key.app_name = session_check_key_arg(fcinfo, 0, "app_name");
 	key.user_id = session_check_key_arg(fcinfo, 1, "user_id");
@@ -242,10 +241,8 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("session already exists"),
-					 errdetail("Key (app_name, user_id, session_id)=(%s, %s, %s) already exists.",
-							   text_to_cstring(key.app_name),
-							   text_to_cstring(key.user_id),
-							   text_to_cstring(key.session_id)),
+					 errdetail("Key (app_name, user_id, session_id)=(%s) already exists.",
+							   session_key_string(&key)),
 					 errhint("Use agentstore.get_or_create_session() to reuse an existing session.")));
 		retire_session(key.app_name, row.id);
 	}
@@ -253,14 +250,11 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("session already exists"),
-				 errdetail("Key (app_name, user_id, session_id)=(%s, %s, %s) was created concurrently.",
-						   text_to_cstring(key.app_name),
-						   text_to_cstring(key.user_id),
-						   text_to_cstring(key.session_id))));
+				 errdetail("Key (app_name, user_id, session_id)=(%s) was created concurrently.",
+						   session_key_string(&key))));
 	session_apply_shared_state(key.app_name, key.user_id, &delta);
-	result = session_info_datum(fcinfo, &key, &row, true);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	PG_RETURN_DATUM(session_info_datum(fcinfo, &key, &row, true));
 }
 
 /*
@@ -275,7 +269,6 @@ agentstore_get_or_create_session(PG_FUNCTION_ARGS)
 	SessionRow	row;
 	StateDelta	delta;
 	Interval   *ttl;
-	Datum		result;
 	bool		locked = false;
 	bool		created = false;
 
@@ -310,9 +303,8 @@ agentstore_get_or_create_session(PG_FUNCTION_ARGS)
 		}
 		/* someone created it without the lock: read it on the next round */
 	}
-	result = session_info_datum(fcinfo, &key, &row, created);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	PG_RETURN_DATUM(session_info_datum(fcinfo, &key, &row, created));
 }
 
 /*
@@ -399,21 +391,20 @@ agentstore_get_session(PG_FUNCTION_ARGS)
 	else
 		args[4] = PG_GETARG_DATUM(4);
 
-	SPI_connect();
-	result = session_run_single(session_plan(PLAN_GET_SESSION, sql, 5, types),
-								args, nulls, true, &isnull);
-	SPI_finish();
+	result = spi_read_value("session.get", sql, 5, types, args, nulls, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
 }
 
 /*
- * agentstore.delete_session(app_name, user_id, session_id, hard): delete the
- * active incarnation of the key with its events, track events and
- * summaries, in this transaction.  Soft (stamp deleted_at) unless hard, or
- * hard is NULL and agentstore.soft_delete is off.  Returns whether an
- * unexpired session was deleted (an expired one is cleaned up too).
+ * agentstore.delete_session(app_name, user_id, session_id, hard,
+ * session_ref): delete the active incarnation of the key with its events,
+ * track events and summaries, in this transaction.  Soft (stamp deleted_at)
+ * unless hard, or hard is NULL and agentstore.soft_delete is off.  Returns
+ * whether an unexpired session was deleted (an expired one is cleaned up
+ * too).  With session_ref, only that incarnation is deleted; another one
+ * active under the key is the stale-session error (SV002).
  * The session row is written first: that waits for an append_event holding
  * it, whose events the later statements then see.
  */
@@ -424,37 +415,48 @@ agentstore_delete_session(PG_FUNCTION_ARGS)
 		"UPDATE agentstore.sessions SET deleted_at = pg_catalog.now()"
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		"   AND ($4::pg_catalog.int8 IS NULL OR id OPERATOR(pg_catalog.=) $4)"
 		" RETURNING id, expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
 	static const char *hard =
 		"DELETE FROM agentstore.sessions"
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		"   AND ($4::pg_catalog.int8 IS NULL OR id OPERATOR(pg_catalog.=) $4)"
 		" RETURNING id, expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, INT8OID};
 	SessionKey	key;
 	bool		is_hard;
-	Datum		args[3];
-	int			rc;
+	int64		session_ref;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	uint64		n;
 	bool		deleted = false;
 
 	session_get_key(fcinfo, &key);
 	is_hard = PG_ARGISNULL(3) ? !agentstore_soft_delete : PG_GETARG_BOOL(3);
+	session_ref = session_ref_arg(fcinfo, 4);
 	session_key_args(args, &key);
+	args[3] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[3] = 'n';
 
 	SPI_connect();
-	rc = SPI_execute_plan(is_hard ?
-						  session_plan(PLAN_DELETE_HARD_ALL, hard, 3, key_types) :
-						  session_plan(PLAN_DELETE_SOFT, soft, 3, key_types),
-						  args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "delete_session failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
+	if (is_hard)
+		n = spi_run("session.delete_hard", hard, 4, types, args, nulls, false, 0,
+					SPI_OK_DELETE_RETURNING);
+	else
+		n = spi_run("session.delete_soft", soft, 4, types, args, nulls, false, 0,
+					SPI_OK_UPDATE_RETURNING);
+	if (n > 0)
 	{
+		int64		id = spi_int64(0, 1);
 		bool		isnull;
-		int64		id = DatumGetInt64(session_spi_value(1, &isnull));
 
-		deleted = DatumGetBool(session_spi_value(2, &isnull));
+		deleted = DatumGetBool(spi_value(0, 2, &isnull));
 		session_remove_rows(key.app_name, id, is_hard);
 	}
+	else
+		session_check_stale(&key, session_ref);
 	SPI_finish();
 	PG_RETURN_BOOL(deleted);
 }

@@ -5,25 +5,36 @@
  *	  append_event, append_session_events, append_track_event,
  *	  get_track_events, trim_session_events.
  *
- * append_event does everything in one round trip and at most four cached
- * statements (three without app/user keys in the delta):
+ * append_event does everything in one round trip and at most five kept
+ * statements (one without an event id, expected version or app/user keys
+ * in the delta; two with an event id):
  *
+ *	0. When the event has an id: lock the session row first (SELECT ...
+ *	   FOR NO KEY UPDATE).  A concurrent append of the same event holds
+ *	   that lock until it commits, so the statements below, which take a
+ *	   fresh snapshot (READ COMMITTED) after the lock, see its event.
  *	1. UPDATE the session row: merge the session part of the delta, bump
  *	   updated_at, slide expires_at, count the event.  This locks the row,
  *	   so appends to one session and delete_session are serialized; a
  *	   missing, expired or deleted session updates nothing and is an error.
  *	   When the event has an id that the stream already holds, nothing is
  *	   updated either and the original version is returned (idempotent
- *	   retry).
- *	2. With an expected version: lock the stream and read its version
- *	   (streams.h), and fail with SQLSTATE SV001 on a mismatch.
+ *	   retry).  With session_ref, only that incarnation of the key is
+ *	   written; another one active under the key is SQLSTATE SV002.
+ *	2. With an expected version: check SELECT on agentstore.events (the
+ *	   version is read in C and a mismatch reveals it), lock the stream and
+ *	   read its version (streams.h), and fail with SQLSTATE SV001 on a
+ *	   mismatch.
  *	3. Write the app and user parts of the delta.
  *	4. INSERT the event without a version: the version trigger of
  *	   agentstore.events numbers it under the stream's lock.
  *
  * The event object is stored as it is given in events.data; its "id" (a
- * string or number) becomes events.event_id and its "type" (a string)
- * events.type.  created_at is the transaction's timestamp.
+ * string or number, 1 to 255 characters as text) becomes events.event_id
+ * and its "type" (a string) events.type.  created_at is the transaction's
+ * timestamp.  Every statement is fully schema-qualified, operators (implicit
+ * ones included: no CASE x WHEN) and functions alike, since it runs under
+ * the caller's search_path.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,7 +54,10 @@
 #include "utils/numeric.h"
 
 #include "agentstore.h"
+#include "argcheck.h"
 #include "sessions.h"
+#include "spi_util.h"
+#include "stream_append.h"
 #include "streams.h"
 
 PG_FUNCTION_INFO_V1(agentstore_append_event);
@@ -52,7 +66,10 @@ PG_FUNCTION_INFO_V1(agentstore_append_track_event);
 PG_FUNCTION_INFO_V1(agentstore_get_track_events);
 PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 
-/* The UPDATE of step 1; $7 is the event id (NULL: no idempotency check). */
+/*
+ * The UPDATE of step 1; $7 is the event id (NULL: no idempotency check),
+ * $10 the session_ref (NULL: any incarnation).
+ */
 #define APPEND_UPDATE(id_check) \
 	"UPDATE agentstore.sessions s" \
 	"   SET state = (s.state OPERATOR(pg_catalog.||) $4) OPERATOR(pg_catalog.-) $5::pg_catalog.text[]," \
@@ -63,6 +80,7 @@ PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 	" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2" \
 	"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL" \
 	"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())" \
+	"   AND ($10::pg_catalog.int8 IS NULL OR s.id OPERATOR(pg_catalog.=) $10)" \
 	id_check \
 	" RETURNING s.id"
 #define APPEND_ID_CHECK \
@@ -72,41 +90,34 @@ PG_FUNCTION_INFO_V1(agentstore_trim_session_events);
 
 static const Oid update_types[] = {
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, TEXTOID, INT8OID,
-	INT8OID, TEXTOID, JSONBOID
+	INT8OID, INT8OID, TEXTOID, JSONBOID
 };
 
 /*
  * Steps 1 and 4 as one statement, when there is no expected version and no
  * app or user key to write in between: one executor start-up instead of two.
- * $10 and $11 are the event's type and data.
+ * $11 and $12 are the event's type and data.
  */
 #define APPEND_ONE(id_check) \
 	"WITH touched AS (" APPEND_UPDATE(id_check) ")" \
 	" INSERT INTO agentstore.events (stream, event_id, type, data)" \
-	" SELECT 'session-' OPERATOR(pg_catalog.||) touched.id::pg_catalog.text, $7, $10, $11" \
+	" SELECT 'session-' OPERATOR(pg_catalog.||) touched.id::pg_catalog.text, $7, $11, $12" \
 	"   FROM touched" \
 	" RETURNING version, position"
 
-/* An event's id ("id": string or number) or NULL. */
+/*
+ * The "id" of an event (element >= 0: of the events array) as text, or
+ * NULL: a string or a number of 1 to EVENT_ID_MAX_LEN characters.
+ */
 static text *
-event_id_of(Jsonb *event)
+event_id_of(JsonbContainer *event, const char *arg, int element)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(&event->root, "id", 2, NULL);
+	JsonbValue *v = getKeyJsonValueFromContainer(event, "id", 2, NULL);
+	ArgName		name = {arg, element, "id"};
 
-	if (v == NULL || v->type == jbvNull)
+	if (v == NULL)
 		return NULL;
-	if (v->type == jbvString)
-		return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
-	if (v->type == jbvNumeric)
-		return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
-																   NumericGetDatum(v->val.numeric))));
-	ereport(ERROR,
-			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("event id must be a string or a number"),
-			 errdetail("The event's id is a JSON %s.",
-					   v->type == jbvBool ? "boolean" :
-					   JsonContainerIsObject(v->val.binary.data) ? "object" : "array")));
-	return NULL;				/* keep compiler quiet */
+	return argcheck_json_id(v, &name, EVENT_ID_MAX_LEN);
 }
 
 /* An event's type ("type": string) or ''. */
@@ -124,7 +135,36 @@ event_type_of(Jsonb *event)
 static Jsonb *
 event_arg(FunctionCallInfo fcinfo, int argno)
 {
-	return session_check_object_arg(fcinfo, argno, "event", false);
+	return argcheck_object(fcinfo, argno, "event", false);
+}
+
+/*
+ * Step 0 of the file header: lock the active session row of the key (of
+ * incarnation session_ref, if given), waiting for appends that hold it;
+ * its id.  Missing or stale sessions are errors.
+ */
+static int64
+lock_session(const SessionKey *key, int64 session_ref)
+{
+	static const char *sql =
+		"SELECT s.id FROM agentstore.sessions s"
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2"
+		"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL"
+		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"   AND ($4::pg_catalog.int8 IS NULL OR s.id OPERATOR(pg_catalog.=) $4)"
+		" FOR NO KEY UPDATE OF s";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, INT8OID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	session_key_args(args, key);
+	args[3] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[3] = 'n';
+	if (spi_run("session.append.lock", sql, 4, types, args, nulls, false, 0,
+				SPI_OK_SELECT) == 0)
+		session_report_missing(key, session_ref);
+	return spi_int64(0, 1);
 }
 
 /* The expected_version argument: NULL (any) or a valid expectation. */
@@ -138,21 +178,13 @@ expected_arg(FunctionCallInfo fcinfo, int argno, int64 *expected)
 	return true;
 }
 
-/*
- * Step 1 of the file header: update the session row; its id, or -1 if no
- * row was updated.
- */
-static int64
-touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
-			  int64 nevents)
+/* Fill the parameters $1..$10 of APPEND_UPDATE. */
+static void
+update_args(Datum *args, char *nulls, const SessionKey *key,
+			const StateDelta *delta, text *event_id, int64 nevents,
+			int64 session_ref)
 {
-	static const char *plain = APPEND_UPDATE("");
-	static const char *checked = APPEND_UPDATE(APPEND_ID_CHECK);
-	Datum		args[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
-	bool		isnull;
-
+	memset(nulls, ' ', 10);
 	session_key_args(args, key);
 	args[3] = JsonbPGetDatum(delta->session_set);
 	args[4] = PointerGetDatum(delta->session_remove);
@@ -162,25 +194,43 @@ touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
 		nulls[6] = 'n';
 	args[7] = Int64GetDatum(nevents);
 	args[8] = Int64GetDatum(session_trim_threshold());
-	rc = SPI_execute_plan(event_id != NULL ?
-						  session_plan(PLAN_APPEND_UPDATE_ID, checked, 9, update_types) :
-						  session_plan(PLAN_APPEND_UPDATE, plain, 9, update_types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "updating the session failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return -1;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, 1, &isnull));
+	args[9] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[9] = 'n';
 }
 
 /*
- * No row was updated: either the session is missing, or the event id is
- * already in its stream (then return that event's version and position).
+ * Step 1 of the file header: update the session row; its id, or -1 if no
+ * row was updated.
+ */
+static int64
+touch_session(const SessionKey *key, const StateDelta *delta, text *event_id,
+			  int64 nevents, int64 session_ref)
+{
+	static const char *plain = APPEND_UPDATE("");
+	static const char *checked = APPEND_UPDATE(APPEND_ID_CHECK);
+	Datum		args[10];
+	char		nulls[10];
+	uint64		n;
+
+	update_args(args, nulls, key, delta, event_id, nevents, session_ref);
+	if (event_id != NULL)
+		n = spi_run("session.append.update_id", checked, 10, update_types,
+					args, nulls, false, 0, SPI_OK_UPDATE_RETURNING);
+	else
+		n = spi_run("session.append.update", plain, 10, update_types,
+					args, nulls, false, 0, SPI_OK_UPDATE_RETURNING);
+	return n == 0 ? -1 : spi_int64(0, 1);
+}
+
+/*
+ * No row was updated: either the session is missing (or stale), or the
+ * event id is already in its stream (then return that event's version and
+ * position).
  */
 static void
-duplicate_or_missing(const SessionKey *key, text *event_id, int64 *version,
-					 int64 *position)
+duplicate_or_missing(const SessionKey *key, text *event_id, int64 session_ref,
+					 int64 *version, int64 *position)
 {
 	static const char *sql =
 		"SELECT e.version, e.position"
@@ -190,35 +240,35 @@ duplicate_or_missing(const SessionKey *key, text *event_id, int64 *version,
 		"   AND e.event_id OPERATOR(pg_catalog.=) $4"
 		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2"
 		"   AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL"
-		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())";
-	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[4];
-	int			rc;
-	bool		isnull;
+		"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"   AND ($5::pg_catalog.int8 IS NULL OR s.id OPERATOR(pg_catalog.=) $5)";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	if (event_id != NULL)
 	{
-		args[0] = PointerGetDatum(key->app_name);
-		args[1] = PointerGetDatum(key->user_id);
-		args[2] = PointerGetDatum(key->session_id);
+		session_key_args(args, key);
 		args[3] = PointerGetDatum(event_id);
-		rc = SPI_execute_plan(session_plan(PLAN_APPEND_DUPLICATE, sql, 4, types),
-							  args, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "looking up the event failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 0)
+		args[4] = Int64GetDatum(session_ref);
+		if (session_ref == 0)
+			nulls[4] = 'n';
+		if (spi_run("session.append.duplicate", sql, 5, types, args, nulls,
+					false, 1, SPI_OK_SELECT) > 0)
 		{
-			*version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-			*position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 2, &isnull));
+			*version = spi_int64(0, 1);
+			*position = spi_int64(0, 2);
 			return;
 		}
 	}
-	session_report_missing(key);
+	session_report_missing(key, session_ref);
 }
 
-/* Step 2: check an expected version under the stream's lock. */
+/*
+ * Step 2: check an expected version under the stream's lock.  The version
+ * is read in C, past the executor's permission check, and a mismatch
+ * reveals it: so check SELECT on agentstore.events first.
+ */
 static void
 check_expected(const char *stream, int64 expected)
 {
@@ -226,6 +276,7 @@ check_expected(const char *stream, int64 expected)
 	int64		actual;
 	int			len = strlen(stream);
 
+	session_check_events_select();
 	rel = table_open(get_relname_relid("events", get_namespace_oid("agentstore", false)),
 					 RowExclusiveLock);
 	actual = stream_locked_version(rel, stream, len);
@@ -262,30 +313,26 @@ check_ids_absent(const char *stream, EventIdRef *ids, int nids)
 	static const Oid types[] = {TEXTOID, TEXTARRAYOID};
 	Datum	   *elems = palloc(sizeof(Datum) * nids);
 	Datum		args[2];
-	int			i,
-				rc;
+	int			i;
 
 	for (i = 0; i < nids; i++)
 		elems[i] = CStringGetTextDatum(ids[i].id);
 	args[0] = CStringGetTextDatum(stream);
 	args[1] = PointerGetDatum(construct_array(elems, nids, TEXTOID, -1, false, TYPALIGN_INT));
-	rc = SPI_execute_plan(session_plan(PLAN_APPEND_WHY, sql, 2, types), args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "looking up event ids failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
+	if (spi_run("session.append.ids_absent", sql, 2, types, args, NULL, false,
+				1, SPI_OK_SELECT) > 0)
 	{
 		bool		isnull;
-		char	   *found = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-															  SPI_tuptable->tupdesc, 1, &isnull));
-		int64		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 2, &isnull));
+		char	   *found = TextDatumGetCString(spi_value(0, 1, &isnull));
+		int64		version = spi_int64(0, 2);
 
 		for (i = 0; i < nids; i++)
 			if (strcmp(ids[i].id, found) == 0)
 				break;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("event id \"%s\" is already in stream \"%s\"", found, stream),
+				 errmsg("event id %s is already in stream \"%s\"",
+						argcheck_quote(found, -1), stream),
 				 errdetail("Element %d of the events array has the id of version " INT64_FORMAT ".",
 						   i < nids ? ids[i].element : -1, version),
 				 errhint("append_event() returns the original version of a retried event; a batch is written whole or not at all.")));
@@ -320,55 +367,48 @@ result_row(FunctionCallInfo fcinfo, int n, int64 *vals, bool *nulls)
 }
 
 /*
- * Run an INSERT ... RETURNING version, position; false if it inserted
- * nothing, else the pair in out[0], out[1].
+ * Run the kept INSERT ... RETURNING version, position of 'key'; false if
+ * it inserted nothing, else the pair in out[0], out[1].
  */
 static bool
-insert_returning(SPIPlanPtr plan, Datum *args, const char *nulls, int64 *out)
+insert_returning(const char *key, const char *sql, int nargs,
+				 const Oid *types, Datum *args, const char *nulls, int64 *out)
 {
-	int			rc = SPI_execute_plan(plan, args, nulls, false, 0);
-	bool		isnull;
-
-	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "appending an event failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (spi_run(key, sql, nargs, types, args, nulls, false, 0,
+				SPI_OK_INSERT_RETURNING) == 0)
 		return false;
-	out[0] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	out[1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	out[0] = spi_int64(0, 1);
+	out[1] = spi_int64(0, 2);
 	return true;
 }
 
 /* Steps 1 and 4 in one statement; false if no row was updated. */
 static bool
 touch_and_insert(const SessionKey *key, const StateDelta *delta,
-				 text *event_id, Jsonb *event, int64 *out)
+				 text *event_id, Jsonb *event, int64 session_ref, int64 *out)
 {
 	static const char *plain = APPEND_ONE("");
 	static const char *checked = APPEND_ONE(APPEND_ID_CHECK);
-	Datum		args[11];
-	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[12];
+	char		nulls[12];
 
-	session_key_args(args, key);
-	args[3] = JsonbPGetDatum(delta->session_set);
-	args[4] = PointerGetDatum(delta->session_remove);
-	args[5] = session_default_ttl(TTL_SESSION);
-	args[6] = PointerGetDatum(event_id);
-	if (event_id == NULL)
-		nulls[6] = 'n';
-	args[7] = Int64GetDatum(1);
-	args[8] = Int64GetDatum(session_trim_threshold());
-	args[9] = PointerGetDatum(event_type_of(event));
-	args[10] = JsonbPGetDatum(event);
-	return insert_returning(event_id != NULL ?
-							session_plan(PLAN_APPEND_ONE_ID, checked, 11, update_types) :
-							session_plan(PLAN_APPEND_ONE, plain, 11, update_types),
+	update_args(args, nulls, key, delta, event_id, 1, session_ref);
+	args[10] = PointerGetDatum(event_type_of(event));
+	args[11] = JsonbPGetDatum(event);
+	nulls[10] = nulls[11] = ' ';
+	if (event_id != NULL)
+		return insert_returning("session.append.one_id", checked, 12,
+								update_types, args, nulls, out);
+	return insert_returning("session.append.one", plain, 12, update_types,
 							args, nulls, out);
 }
 
 /*
  * agentstore.append_event(app_name, user_id, session_id, event, state_delta,
- * expected_version): append one event to an active session and apply the
- * state delta, in one call.  Returns the event's version and position.
+ * expected_version, session_ref): append one event to an active session
+ * (of incarnation session_ref, if given) and apply the state delta, in one
+ * call.  Returns the event's version and position; a retry of an event
+ * with an id returns the original ones.
  */
 Datum
 agentstore_append_event(PG_FUNCTION_ARGS)
@@ -383,6 +423,7 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 	int64		expected = 0;
 	bool		has_expected;
 	text	   *event_id;
+	int64		session_ref;
 	int64		id;
 	int64		out[2];
 	bool		nulls[2] = {false, false};
@@ -392,24 +433,27 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 
 	session_get_key(fcinfo, &key);
 	event = event_arg(fcinfo, 3);
-	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
+	session_parse_delta(argcheck_object(fcinfo, 4, "state_delta", true),
 						&delta);
 	has_expected = expected_arg(fcinfo, 5, &expected);
-	event_id = event_id_of(event);
+	session_ref = session_ref_arg(fcinfo, 6);
+	event_id = event_id_of(&event->root, "event", -1);
 
 	SPI_connect();
+	if (event_id != NULL)
+		(void) lock_session(&key, session_ref);
 	if (!has_expected && delta.napp == 0 && delta.nuser == 0)
 	{
-		/* the common case: one statement */
-		if (!touch_and_insert(&key, &delta, event_id, event, out))
-			duplicate_or_missing(&key, event_id, &out[0], &out[1]);
+		/* the common case: one statement (two with an event id) */
+		if (!touch_and_insert(&key, &delta, event_id, event, session_ref, out))
+			duplicate_or_missing(&key, event_id, session_ref, &out[0], &out[1]);
 		SPI_finish();
 		PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
 	}
-	id = touch_session(&key, &delta, event_id, 1);
+	id = touch_session(&key, &delta, event_id, 1, session_ref);
 	if (id < 0)
 	{
-		duplicate_or_missing(&key, event_id, &out[0], &out[1]);
+		duplicate_or_missing(&key, event_id, session_ref, &out[0], &out[1]);
 		SPI_finish();
 		PG_RETURN_DATUM(result_row(fcinfo, 2, out, nulls));
 	}
@@ -424,7 +468,7 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 		argnulls[1] = 'n';
 	args[2] = PointerGetDatum(event_type_of(event));
 	args[3] = JsonbPGetDatum(event);
-	if (!insert_returning(session_plan(PLAN_APPEND_INSERT, insert, 4, insert_types),
+	if (!insert_returning("session.append.insert", insert, 4, insert_types,
 						  args, argnulls, out))
 		elog(ERROR, "the event was not inserted");
 	SPI_finish();
@@ -433,11 +477,11 @@ agentstore_append_event(PG_FUNCTION_ARGS)
 
 /*
  * agentstore.append_session_events(app_name, user_id, session_id, events,
- * state_delta, expected_version): append a non-empty array of events in
- * order and apply one state delta (deltas of several events merged in order
- * give the same result as applying them one by one).  All or nothing; an
- * event id already in the stream is a unique_violation here.  Returns the
- * first and last version and position.
+ * state_delta, expected_version, session_ref): append a non-empty array of
+ * events in order and apply one state delta (deltas of several events
+ * merged in order give the same result as applying them one by one).  All
+ * or nothing; an event id already in the stream is a unique_violation here.
+ * Returns the first and last version and position.
  */
 Datum
 agentstore_append_session_events(PG_FUNCTION_ARGS)
@@ -445,9 +489,9 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	static const char *insert =
 		"INSERT INTO agentstore.events (stream, event_id, type, data)"
 		" SELECT $1,"
-		"        CASE pg_catalog.jsonb_typeof(e.value OPERATOR(pg_catalog.->) 'id')"
-		"             WHEN 'string' THEN e.value OPERATOR(pg_catalog.->>) 'id'"
-		"             WHEN 'number' THEN e.value OPERATOR(pg_catalog.->>) 'id' END,"
+		"        CASE WHEN pg_catalog.jsonb_typeof(e.value OPERATOR(pg_catalog.->) 'id')"
+		"                  OPERATOR(pg_catalog.=) ANY ('{string,number}'::pg_catalog.text[])"
+		"             THEN e.value OPERATOR(pg_catalog.->>) 'id' END,"
 		"        CASE WHEN pg_catalog.jsonb_typeof(e.value OPERATOR(pg_catalog.->) 'type') OPERATOR(pg_catalog.=) 'string'"
 		"             THEN e.value OPERATOR(pg_catalog.->>) 'type' ELSE '' END,"
 		"        e.value"
@@ -460,6 +504,7 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	StateDelta	delta;
 	int64		expected = 0;
 	bool		has_expected;
+	int64		session_ref;
 	int			n,
 				i;
 	EventIdRef *ids;
@@ -469,47 +514,30 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	char	   *stream;
 	Datum		args[2];
-	int			rc;
-	uint64		r;
+	uint64		nrows,
+				r;
 
 	session_get_key(fcinfo, &key);
-	session_check_not_null(fcinfo, 3, "events");
-	events = PG_GETARG_JSONB_P(3);
-	if (!JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("events must be a JSON array"),
-				 errdetail("The events argument is a JSON %s.",
-						   JB_ROOT_IS_SCALAR(events) ? "scalar" : "object")));
+	events = argcheck_array(fcinfo, 3, "events", false);
 	n = JB_ROOT_COUNT(events);
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("events must not be empty")));
 	ids = palloc(sizeof(EventIdRef) * n);
 	for (i = 0; i < n; i++)
 	{
 		JsonbValue *v = getIthJsonbValueFromContainer(&events->root, i);
-		JsonbValue *idv;
+		text	   *eid;
 
 		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("every event must be a JSON object"),
-					 errdetail("Element %d of the events array is not an object.", i)));
-		idv = getKeyJsonValueFromContainer(v->val.binary.data, "id", 2, NULL);
-		if (idv == NULL || idv->type == jbvNull)
+		{
+			ArgName		name = {"events", i, NULL};
+
+			argcheck_fail(ARG_NOT_OBJECT, &name,
+						  "Element %d of the events array is a JSON %s.",
+						  i, argcheck_json_type(v));
+		}
+		eid = event_id_of(v->val.binary.data, "events", i);
+		if (eid == NULL)
 			continue;
-		if (idv->type == jbvString)
-			ids[nids].id = pnstrdup(idv->val.string.val, idv->val.string.len);
-		else if (idv->type == jbvNumeric)
-			ids[nids].id = DatumGetCString(DirectFunctionCall1(numeric_out,
-															   NumericGetDatum(idv->val.numeric)));
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("event id must be a string or a number"),
-					 errdetail("Element %d of the events array has an id of another type.", i)));
+		ids[nids].id = text_to_cstring(eid);
 		ids[nids].element = i;
 		nids++;
 	}
@@ -517,20 +545,24 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	qsort(ids, nids, sizeof(EventIdRef), event_id_cmp);
 	for (i = 1; i < nids; i++)
 		if (strcmp(ids[i - 1].id, ids[i].id) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("event id \"%s\" appears twice in the events array", ids[i].id),
-					 errdetail("Elements %d and %d have the same id.",
-							   Min(ids[i - 1].element, ids[i].element),
-							   Max(ids[i - 1].element, ids[i].element))));
-	session_parse_delta(session_check_object_arg(fcinfo, 4, "state_delta", true),
+		{
+			ArgName		name = ARGNAME("events");
+
+			argcheck_fail(ARG_DUPLICATE, &name,
+						  "Elements %d and %d have the same id %s.",
+						  Min(ids[i - 1].element, ids[i].element),
+						  Max(ids[i - 1].element, ids[i].element),
+						  argcheck_quote(ids[i].id, -1));
+		}
+	session_parse_delta(argcheck_object(fcinfo, 4, "state_delta", true),
 						&delta);
 	has_expected = expected_arg(fcinfo, 5, &expected);
+	session_ref = session_ref_arg(fcinfo, 6);
 
 	SPI_connect();
-	id = touch_session(&key, &delta, NULL, n);
+	id = touch_session(&key, &delta, NULL, n, session_ref);
 	if (id < 0)
-		session_report_missing(&key);
+		session_report_missing(&key, session_ref);
 	stream = session_stream_name(id);
 	if (has_expected)
 		check_expected(stream, expected);
@@ -540,17 +572,17 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(stream);
 	args[1] = JsonbPGetDatum(events);
-	rc = SPI_execute_plan(session_plan(PLAN_APPEND_INSERT_MANY, insert, 2, insert_types),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) n)
-		elog(ERROR, "appending the events failed: %s", SPI_result_code_string(rc));
+	nrows = spi_run("session.append.insert_many", insert, 2, insert_types,
+					args, NULL, false, 0, SPI_OK_INSERT_RETURNING);
+	if (nrows != (uint64) n)
+		elog(ERROR, "appending the events inserted " UINT64_FORMAT " rows of %d",
+			 nrows, n);
 	out[0] = out[2] = PG_INT64_MAX;
 	out[1] = out[3] = PG_INT64_MIN;
-	for (r = 0; r < SPI_processed; r++)
+	for (r = 0; r < nrows; r++)
 	{
-		bool		isnull;
-		int64		v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-		int64		p = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+		int64		v = spi_int64(r, 1);
+		int64		p = spi_int64(r, 2);
 
 		out[0] = Min(out[0], v);
 		out[1] = Max(out[1], v);
@@ -563,9 +595,10 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 
 /*
  * agentstore.append_track_event(app_name, user_id, session_id, track, event,
- * ttl): append an event to one track of an active session (stream
- * 'track-<id>-<track>'), with expires_at = now() + (ttl, else
+ * ttl, session_ref): append an event to one track of an active session
+ * (stream 'track-<id>-<track>'), with expires_at = now() + (ttl, else
  * agentstore.track_event_ttl); the session's updated_at and TTL move too.
+ * With session_ref, only that incarnation is written (else SV002).
  */
 Datum
 agentstore_append_track_event(PG_FUNCTION_ARGS)
@@ -578,6 +611,7 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
 		"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"   AND ($5::pg_catalog.int8 IS NULL OR id OPERATOR(pg_catalog.=) $5)"
 		" RETURNING id";
 	static const char *insert =
 		"INSERT INTO agentstore.events (stream, event_id, type, data, expires_at)"
@@ -585,7 +619,7 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 		"         CASE WHEN COALESCE($5, $6) OPERATOR(pg_catalog.>) '0'::pg_catalog.interval"
 		"         THEN pg_catalog.now() OPERATOR(pg_catalog.+) COALESCE($5, $6) END)"
 		" RETURNING version, position";
-	static const Oid touch_types[] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
+	static const Oid touch_types[] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID};
 	static const Oid insert_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INTERVALOID, INTERVALOID};
 	SessionKey	key;
 	text	   *track;
@@ -596,28 +630,29 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int64		out[2];
 	bool		outnulls[2] = {false, false};
-	int			rc;
-	bool		isnull;
-	Datum		id;
+	int64		session_ref;
+	int64		id;
 
 	session_get_key(fcinfo, &key);
 	track = session_check_key_arg(fcinfo, 3, "track");
 	event = event_arg(fcinfo, 4);
 	ttl = session_check_ttl_arg(fcinfo, 5);
-	event_id = event_id_of(event);
+	session_ref = session_ref_arg(fcinfo, 6);
+	event_id = event_id_of(&event->root, "event", -1);
 
 	SPI_connect();
 	session_key_args(args, &key);
 	args[3] = session_default_ttl(TTL_SESSION);
-	rc = SPI_execute_plan(session_plan(PLAN_TRACK_TOUCH, touch, 4, touch_types),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "updating the session failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		session_report_missing(&key);
-	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	args[4] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[4] = 'n';
+	if (spi_run("session.track.touch", touch, 5, touch_types, args, nulls,
+				false, 0, SPI_OK_UPDATE_RETURNING) == 0)
+		session_report_missing(&key, session_ref);
+	id = spi_int64(0, 1);
+	nulls[4] = ' ';
 
-	args[0] = CStringGetTextDatum(session_track_stream_name(DatumGetInt64(id), track));
+	args[0] = CStringGetTextDatum(session_track_stream_name(id, track));
 	args[1] = PointerGetDatum(event_id);
 	if (event_id == NULL)
 		nulls[1] = 'n';
@@ -627,7 +662,7 @@ agentstore_append_track_event(PG_FUNCTION_ARGS)
 	if (ttl == NULL)
 		nulls[4] = 'n';
 	args[5] = session_default_ttl(TTL_TRACK_EVENT);
-	if (!insert_returning(session_plan(PLAN_TRACK_INSERT, insert, 6, insert_types),
+	if (!insert_returning("session.track.insert", insert, 6, insert_types,
 						  args, nulls, out))
 		elog(ERROR, "the track event was not inserted");
 	SPI_finish();
@@ -676,10 +711,8 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		nulls[5] = 'n';
 
-	SPI_connect();
-	result = session_run_single(session_plan(PLAN_TRACK_READ, sql, 6, types),
-								args, nulls, true, &isnull);
-	SPI_finish();
+	result = spi_read_value("session.track.read", sql, 6, types, args, nulls,
+							&isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
@@ -731,16 +764,11 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 	int64		threshold = session_trim_threshold();
 	int64		budget = agentstore_ttl_batch_size;
 	int64		removed = 0;
-	int			rc;
 
 	if (!PG_ARGISNULL(0))
 	{
 		budget = PG_GETARG_INT32(0);
-		if (budget < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("batch_size must be positive"),
-					 errdetail("batch_size is " INT64_FORMAT ".", budget)));
+		argcheck_int64_min(budget, "batch_size", 1);
 	}
 
 	SPI_connect();
@@ -758,11 +786,8 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		Datum		args[4];
 
 		CHECK_FOR_INTERRUPTS();
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 0, NULL),
-							  NULL, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0)
+		if (spi_run("session.trim.find", find, 0, NULL, NULL, NULL, false, 0,
+					SPI_OK_SELECT) == 0)
 			break;
 		app_name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
@@ -771,20 +796,15 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		args[0] = stream;
 		args[1] = Int64GetDatum(limit);
 		args[2] = Int64GetDatum(budget - removed);
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_DELETE, trim, 3, trim_types),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "trimming session events failed: %s", SPI_result_code_string(rc));
-		removed += SPI_processed;
+		removed += spi_run("session.trim.delete", trim, 3, trim_types, args,
+						   NULL, false, 0, SPI_OK_DELETE);
 
 		args[0] = app_name;
 		args[1] = id;
 		args[2] = stream;
 		args[3] = Int64GetDatum(threshold);
-		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 4, recount_types),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "recounting session events failed: %s", SPI_result_code_string(rc));
+		spi_run("session.trim.recount", recount, 4, recount_types, args, NULL,
+				false, 0, SPI_OK_UPDATE);
 	}
 	SPI_finish();
 	PG_RETURN_INT64(removed);

@@ -24,7 +24,9 @@
 #include "utils/jsonb.h"
 
 #include "agentstore.h"
+#include "argcheck.h"
 #include "sessions.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(agentstore_update_session_state);
 PG_FUNCTION_INFO_V1(agentstore_set_app_state);
@@ -39,9 +41,10 @@ PG_FUNCTION_INFO_V1(agentstore_put_session_summary);
 PG_FUNCTION_INFO_V1(agentstore_get_session_summary);
 
 /*
- * agentstore.update_session_state(app_name, user_id, session_id, delta):
- * apply a routed state delta to an active session, bump updated_at and
- * slide its TTL.  Returns the session's own new state.
+ * agentstore.update_session_state(app_name, user_id, session_id, delta,
+ * session_ref): apply a routed state delta to an active session, bump
+ * updated_at and slide its TTL.  Returns the session's own new state.
+ * With session_ref, only that incarnation is written (else SV002).
  */
 Datum
 agentstore_update_session_state(PG_FUNCTION_ARGS)
@@ -55,27 +58,35 @@ agentstore_update_session_state(PG_FUNCTION_ARGS)
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
 		"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"   AND ($7::pg_catalog.int8 IS NULL OR id OPERATOR(pg_catalog.=) $7)"
 		" RETURNING state";
-	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID};
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID, INTERVALOID, INT8OID};
 	SessionKey	key;
 	StateDelta	delta;
-	Datum		args[6];
-	Datum		result;
-	bool		isnull;
+	int64		session_ref;
+	Datum		args[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		result = (Datum) 0;
+	bool		isnull = true;
 
 	session_get_key(fcinfo, &key);
 	session_parse_delta(session_check_object_arg(fcinfo, 3, "delta", false),
 						&delta);
+	session_ref = session_ref_arg(fcinfo, 4);
 	session_key_args(args, &key);
 	args[3] = JsonbPGetDatum(delta.session_set);
 	args[4] = PointerGetDatum(delta.session_remove);
 	args[5] = session_default_ttl(TTL_SESSION);
+	args[6] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[6] = 'n';
 
 	SPI_connect();
-	result = session_run_single(session_plan(PLAN_UPDATE_STATE, sql, 6, types),
-						args, NULL, false, &isnull);
+	if (spi_run("session.update_state", sql, 7, types, args, nulls, false, 0,
+				SPI_OK_UPDATE_RETURNING) > 0)
+		result = spi_value(0, 1, &isnull);
 	if (isnull)
-		session_report_missing(&key);
+		session_report_missing(&key, session_ref);
 	session_apply_shared_state(key.app_name, key.user_id, &delta);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -126,7 +137,6 @@ set_shared_state(text *app_name, text *user_id, text *key, Jsonb *value,
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			nargs = user ? 6 : 5;
-	int			rc;
 
 	if (JB_ROOT_IS_SCALAR(value))
 	{
@@ -164,20 +174,20 @@ set_shared_state(text *app_name, text *user_id, text *key, Jsonb *value,
 		nulls[3] = 'n';
 	args[4] = session_default_ttl(user ? TTL_USER_STATE : TTL_APP_STATE);
 	args[5] = PointerGetDatum(user_id);
-	rc = SPI_execute_plan(user ?
-						  session_plan(PLAN_USER_SET_UPDATE, user_update, nargs, types) :
-						  session_plan(PLAN_APP_SET_UPDATE, app_update, nargs, types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "updating shared state failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-		return;
-	rc = SPI_execute_plan(user ?
-						  session_plan(PLAN_USER_SET_INSERT, user_insert, nargs, types) :
-						  session_plan(PLAN_APP_SET_INSERT, app_insert, nargs, types),
-						  args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "inserting shared state failed: %s", SPI_result_code_string(rc));
+	if (user)
+	{
+		if (spi_run("session.user_state.set_update", user_update, nargs, types,
+					args, nulls, false, 0, SPI_OK_UPDATE) == 0)
+			spi_run("session.user_state.set_insert", user_insert, nargs, types,
+					args, nulls, false, 0, SPI_OK_INSERT);
+	}
+	else
+	{
+		if (spi_run("session.app_state.set_update", app_update, nargs, types,
+					args, nulls, false, 0, SPI_OK_UPDATE) == 0)
+			spi_run("session.app_state.set_insert", app_insert, nargs, types,
+					args, nulls, false, 0, SPI_OK_INSERT);
+	}
 }
 
 /* Fetch the value argument of set_*_state: never SQL NULL. */
@@ -225,17 +235,14 @@ agentstore_set_user_state(PG_FUNCTION_ARGS)
 
 /* Run a read of shared state with 1-3 text arguments; NULL if no row. */
 static Datum
-read_shared(FunctionCallInfo fcinfo, int slot, const char *sql, int nargs,
-			Datum *args)
+read_shared(FunctionCallInfo fcinfo, const char *key, const char *sql,
+			int nargs, Datum *args)
 {
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		result;
 	bool		isnull;
 
-	SPI_connect();
-	result = session_run_single(session_plan(slot, sql, nargs, types), args, NULL,
-						true, &isnull);
-	SPI_finish();
+	result = spi_read_value(key, sql, nargs, types, args, NULL, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
@@ -254,7 +261,7 @@ agentstore_get_app_state(PG_FUNCTION_ARGS)
 
 	args[0] = PointerGetDatum(session_check_key_arg(fcinfo, 0, "app_name"));
 	args[1] = PointerGetDatum(session_check_key_arg(fcinfo, 1, "key"));
-	return read_shared(fcinfo, PLAN_APP_GET, sql, 2, args);
+	return read_shared(fcinfo, "session.app_state.get", sql, 2, args);
 }
 
 /* agentstore.get_user_state(app_name, user_id, key) */
@@ -271,7 +278,7 @@ agentstore_get_user_state(PG_FUNCTION_ARGS)
 	args[0] = PointerGetDatum(session_check_key_arg(fcinfo, 0, "app_name"));
 	args[1] = PointerGetDatum(session_check_key_arg(fcinfo, 1, "user_id"));
 	args[2] = PointerGetDatum(session_check_key_arg(fcinfo, 2, "key"));
-	return read_shared(fcinfo, PLAN_USER_GET, sql, 3, args);
+	return read_shared(fcinfo, "session.user_state.get", sql, 3, args);
 }
 
 /* agentstore.list_app_state(app_name): every live key as one object. */
@@ -286,7 +293,7 @@ agentstore_list_app_state(PG_FUNCTION_ARGS)
 	Datum		args[1];
 
 	args[0] = PointerGetDatum(session_check_key_arg(fcinfo, 0, "app_name"));
-	return read_shared(fcinfo, PLAN_APP_LIST, sql, 1, args);
+	return read_shared(fcinfo, "session.app_state.list", sql, 1, args);
 }
 
 /* agentstore.list_user_state(app_name, user_id) */
@@ -303,7 +310,7 @@ agentstore_list_user_state(PG_FUNCTION_ARGS)
 
 	args[0] = PointerGetDatum(session_check_key_arg(fcinfo, 0, "app_name"));
 	args[1] = PointerGetDatum(session_check_key_arg(fcinfo, 1, "user_id"));
-	return read_shared(fcinfo, PLAN_USER_LIST, sql, 2, args);
+	return read_shared(fcinfo, "session.user_state.list", sql, 2, args);
 }
 
 /*
@@ -334,22 +341,32 @@ delete_shared(bool user, Datum *args)
 		"   AND key OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
 		" RETURNING expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
 	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID};
-	SPIPlanPtr	plan;
-	Datum		d;
-	bool		isnull;
+	bool		soft = agentstore_soft_delete;
+	uint64		n;
+	bool		deleted = false;
 
 	SPI_connect();
 	if (user)
-		plan = agentstore_soft_delete ?
-			session_plan(PLAN_USER_DELETE, user_soft, 3, types) :
-			session_plan(PLAN_USER_DELETE_HARD, user_hard, 3, types);
+		n = soft ?
+			spi_run("session.user_state.delete_soft", user_soft, 3, types,
+					args, NULL, false, 1, SPI_OK_UPDATE_RETURNING) :
+			spi_run("session.user_state.delete_hard", user_hard, 3, types,
+					args, NULL, false, 1, SPI_OK_DELETE_RETURNING);
 	else
-		plan = agentstore_soft_delete ?
-			session_plan(PLAN_APP_DELETE, app_soft, 2, types) :
-			session_plan(PLAN_APP_DELETE_HARD, app_hard, 2, types);
-	d = session_run_single(plan, args, NULL, false, &isnull);
+		n = soft ?
+			spi_run("session.app_state.delete_soft", app_soft, 2, types,
+					args, NULL, false, 1, SPI_OK_UPDATE_RETURNING) :
+			spi_run("session.app_state.delete_hard", app_hard, 2, types,
+					args, NULL, false, 1, SPI_OK_DELETE_RETURNING);
+	if (n > 0)
+	{
+		bool		isnull;
+		Datum		d = spi_value(0, 1, &isnull);
+
+		deleted = !isnull && DatumGetBool(d);
+	}
 	SPI_finish();
-	return !isnull && DatumGetBool(d);
+	return deleted;
 }
 
 /* agentstore.delete_app_state(app_name, key) */
@@ -381,18 +398,20 @@ filter_key_arg(FunctionCallInfo fcinfo, int argno)
 {
 	text	   *t;
 
-	session_check_not_null(fcinfo, argno, "filter_key");
+	ArgName		name = ARGNAME("filter_key");
+
+	argcheck_not_null(fcinfo, argno, "filter_key");
 	t = PG_GETARG_TEXT_PP(argno);
-	if (VARSIZE_ANY_EXHDR(t) > 0)
-		session_check_key_text("filter_key", VARDATA_ANY(t),
-							   VARSIZE_ANY_EXHDR(t), -1);
+	argcheck_text(&name, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+				  SESSION_KEY_MAX_LEN, true);
 	return t;
 }
 
 /*
  * agentstore.put_session_summary(app_name, user_id, session_id, summary,
- * filter_key): write the summary of one filter key ('' = the whole
- * session) of an active session, and slide the session's TTL.
+ * filter_key, session_ref): write the summary of one filter key ('' = the
+ * whole session) of an active session, and slide the session's TTL.  With
+ * session_ref, only that incarnation is written (else SV002).
  */
 Datum
 agentstore_put_session_summary(PG_FUNCTION_ARGS)
@@ -404,39 +423,40 @@ agentstore_put_session_summary(PG_FUNCTION_ARGS)
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
 		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
 		"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"   AND ($5::pg_catalog.int8 IS NULL OR id OPERATOR(pg_catalog.=) $5)"
 		" RETURNING id";
 	static const char *put =
 		"INSERT INTO agentstore.session_summaries (app_name, session_ref, filter_key, summary)"
 		" VALUES ($1, $2, $3, $4)"
 		" ON CONFLICT (app_name, session_ref, filter_key) DO UPDATE"
 		"   SET summary = excluded.summary, updated_at = pg_catalog.now(), deleted_at = NULL";
-	static const Oid find_types[] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
+	static const Oid find_types[] = {TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID};
 	static const Oid put_types[] = {TEXTOID, INT8OID, TEXTOID, JSONBOID};
 	SessionKey	key;
 	text	   *filter_key;
-	Datum		args[4];
-	Datum		id;
-	bool		isnull;
-	int			rc;
+	int64		session_ref;
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	session_get_key(fcinfo, &key);
-	session_check_not_null(fcinfo, 3, "summary");
+	argcheck_not_null(fcinfo, 3, "summary");
 	filter_key = filter_key_arg(fcinfo, 4);
+	session_ref = session_ref_arg(fcinfo, 5);
 
 	session_key_args(args, &key);
 	args[3] = session_default_ttl(TTL_SESSION);
+	args[4] = Int64GetDatum(session_ref);
+	if (session_ref == 0)
+		nulls[4] = 'n';
 	SPI_connect();
-	id = session_run_single(session_plan(PLAN_SUMMARY_FIND, find, 4, find_types),
-					args, NULL, false, &isnull);
-	if (isnull)
-		session_report_missing(&key);
-	args[1] = id;
+	if (spi_run("session.summary.find", find, 5, find_types, args, nulls,
+				false, 0, SPI_OK_UPDATE_RETURNING) == 0)
+		session_report_missing(&key, session_ref);
+	args[1] = Int64GetDatum(spi_int64(0, 1));
 	args[2] = PointerGetDatum(filter_key);
 	args[3] = PG_GETARG_DATUM(3);
-	rc = SPI_execute_plan(session_plan(PLAN_SUMMARY_PUT, put, 4, put_types),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "writing the summary failed: %s", SPI_result_code_string(rc));
+	spi_run("session.summary.put", put, 4, put_types, args, NULL, false, 0,
+			SPI_OK_INSERT);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -470,10 +490,8 @@ agentstore_get_session_summary(PG_FUNCTION_ARGS)
 	session_get_key(fcinfo, &key);
 	session_key_args(args, &key);
 	args[3] = PointerGetDatum(filter_key_arg(fcinfo, 3));
-	SPI_connect();
-	result = session_run_single(session_plan(PLAN_SUMMARY_GET, sql, 4, types),
-						args, NULL, true, &isnull);
-	SPI_finish();
+	result = spi_read_value("session.summary.get", sql, 4, types, args, NULL,
+							&isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

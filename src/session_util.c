@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * session_util.c
- *	  What every session function shares: argument checks with clear
- *	  errors, default TTLs, stream names, state-delta routing, the removal
- *	  of a session's rows and the cache of prepared SPI plans.
+ *	  What every session function shares: argument checks (through
+ *	  argcheck.c), default TTLs, stream names, state-delta routing, the
+ *	  removal of a session's rows, the stale-session and privilege checks,
+ *	  and session_list.c's kept plans (through spi_util.c).
  *
  * Every statement below is fully schema-qualified, operators included,
  * because it runs under the caller's search_path.
@@ -12,16 +13,22 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "agentstore.h"
+#include "argcheck.h"
 #include "sessions.h"
+#include "spi_util.h"
 
 /*
  * Check a key given as a string: not empty, at most SESSION_KEY_MAX_LEN
@@ -31,47 +38,16 @@ void
 session_check_key_text(const char *what, const char *value, int len,
 					   int element)
 {
-	int			nchars;
+	ArgName		name = {what, element, NULL};
 
-	if (len == 0)
-	{
-		if (element >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must not be empty", what),
-					 errdetail("Element %d of the array has an empty %s.",
-							   element, what)));
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", what)));
-	}
-	if (len <= SESSION_KEY_MAX_LEN)
-		return;					/* no more characters than bytes */
-	nchars = pg_mbstrlen_with_len(value, len);
-	if (nchars > SESSION_KEY_MAX_LEN)
-	{
-		if (element >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-					 errmsg("%s is too long", what),
-					 errdetail("Element %d of the array has a %s of %d characters; the limit is %d.",
-							   element, what, nchars, SESSION_KEY_MAX_LEN)));
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("%s is too long", what),
-				 errdetail("The %s has %d characters; the limit is %d.",
-						   what, nchars, SESSION_KEY_MAX_LEN)));
-	}
+	argcheck_text(&name, value, len, SESSION_KEY_MAX_LEN, false);
 }
 
 /* Error out if argument argno is NULL. */
 void
 session_check_not_null(FunctionCallInfo fcinfo, int argno, const char *what)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what)));
+	argcheck_not_null(fcinfo, argno, what);
 }
 
 /* Put a session key into args[0..2], as most statements take it. */
@@ -89,7 +65,7 @@ session_check_key_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	text	   *t;
 
-	session_check_not_null(fcinfo, argno, what);
+	argcheck_not_null(fcinfo, argno, what);
 	t = PG_GETARG_TEXT_PP(argno);
 	session_check_key_text(what, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), -1);
 	return t;
@@ -112,44 +88,29 @@ Jsonb *
 session_check_object_arg(FunctionCallInfo fcinfo, int argno, const char *what,
 						 bool null_ok)
 {
-	Jsonb	   *j;
-
-	if (PG_ARGISNULL(argno))
-	{
-		if (null_ok)
-			return NULL;
-		session_check_not_null(fcinfo, argno, what);
-	}
-	j = PG_GETARG_JSONB_P(argno);
-	if (!JB_ROOT_IS_OBJECT(j))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a JSON object", what),
-				 errdetail("The %s given is a JSON %s.", what,
-						   JB_ROOT_IS_SCALAR(j) ? "scalar" : "array")));
-	return j;
+	return argcheck_object(fcinfo, argno, what, null_ok);
 }
 
-/* Fetch a ttl argument: NULL (the default) or a non-negative interval. */
+/*
+ * Fetch a ttl argument: NULL (the default) or an interval whose fields are
+ * all >= 0 (argcheck.c states the rule).
+ */
 Interval *
 session_check_ttl_arg(FunctionCallInfo fcinfo, int argno)
 {
-	Interval   *ttl;
-	Interval	zero = {0};
+	return argcheck_ttl(fcinfo, argno, "ttl");
+}
 
-	if (PG_ARGISNULL(argno))
-		return NULL;
-	ttl = PG_GETARG_INTERVAL_P(argno);
-	if (DatumGetBool(DirectFunctionCall2(interval_lt,
-										 IntervalPGetDatum(ttl),
-										 IntervalPGetDatum(&zero))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ttl must not be negative"),
-				 errdetail("The ttl given is %s.",
-						   DatumGetCString(DirectFunctionCall1(interval_out,
-															   IntervalPGetDatum(ttl))))));
-	return ttl;
+/*
+ * The session_ref argument of a writer (argno): the id of the incarnation
+ * the caller holds (ids are positive), or 0 when NULL (no check).
+ */
+int64
+session_ref_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	return argcheck_int64_min(PG_GETARG_INT64(argno), "session_ref", 1);
 }
 
 /* The agentstore.*_ttl parameter of a kind, as an interval (0 = never). */
@@ -193,76 +154,112 @@ session_track_stream_name(int64 session_ref, text *track)
 					text_to_cstring(track));
 }
 
-/* Raise the error of a call on a session that is missing, expired or deleted. */
-void
-session_report_missing(const SessionKey *key)
+/*
+ * "app, user, session" for messages, as PostgreSQL prints a key.  Each part
+ * has passed session_check_key_text (at most 255 whole characters), so the
+ * string is bounded.
+ */
+char *
+session_key_string(const SessionKey *key)
 {
+	return psprintf("%s, %s, %s", text_to_cstring(key->app_name),
+					text_to_cstring(key->user_id),
+					text_to_cstring(key->session_id));
+}
+
+/*
+ * When the caller named the incarnation it holds (session_ref != 0) and
+ * another one is now active under the key, raise the stale-session error.
+ * The caller is connected to SPI.
+ */
+void
+session_check_stale(const SessionKey *key, int64 session_ref)
+{
+	static const char *sql =
+		"SELECT id FROM agentstore.sessions"
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2"
+		"   AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL"
+		"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())";
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTOID};
+
+	if (session_ref != 0)
+	{
+		Datum		args[3];
+
+		session_key_args(args, key);
+		if (spi_run("session.active_id", sql, 3, types, args, NULL, false, 1,
+					SPI_OK_SELECT) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_AGENTSTORE_STALE_SESSION),
+					 errmsg("session is stale"),
+					 errdetail("The caller holds session " INT64_FORMAT " of the key (app_name, user_id, session_id)=(%s); the active session is " INT64_FORMAT ".",
+							   session_ref, session_key_string(key),
+							   spi_int64(0, 1)),
+					 errhint("The session was deleted and created again: read it again and retry with its new id.")));
+	}
+}
+
+/*
+ * Raise the error of a call on a session that is missing, expired or
+ * deleted (or stale: see session_check_stale).  Connected to SPI.
+ */
+void
+session_report_missing(const SessionKey *key, int64 session_ref)
+{
+	session_check_stale(key, session_ref);
 	ereport(ERROR,
 			(errcode(ERRCODE_NO_DATA_FOUND),
 			 errmsg("session does not exist"),
-			 errdetail("No active session has the key (app_name, user_id, session_id)=(%s, %s, %s).",
-					   text_to_cstring(key->app_name),
-					   text_to_cstring(key->user_id),
-					   text_to_cstring(key->session_id)),
+			 errdetail("No active session has the key (app_name, user_id, session_id)=(%s).",
+					   session_key_string(key)),
 			 errhint("A session that expired or was deleted must be created again.")));
 }
 
 /*
- * Return the prepared plan of a slot, preparing and keeping it on first use.
- * The caller is connected to SPI.  Kept plans are revalidated by the plan
- * cache, so they survive DROP/CREATE EXTENSION in the same backend.
+ * Check that the current user may read what an append reveals of the
+ * session's stream (its version, event ids and positions): SELECT on those
+ * columns of agentstore.events, with the executor's own check, so that
+ * column privileges and the ExecutorCheckPerms hook apply.
+ */
+void
+session_check_events_select(void)
+{
+	static const char *const columns[] = {"stream", "version", "event_id", "position"};
+	Oid			relid = get_relname_relid("events", get_namespace_oid("agentstore", false));
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table agentstore.events does not exist");
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = get_rel_relkind(relid);
+	rte->rellockmode = AccessShareLock;
+	rte->requiredPerms = ACL_SELECT;
+	rte->checkAsUser = InvalidOid;
+	for (int i = 0; i < lengthof(columns); i++)
+	{
+		AttrNumber	attnum = get_attnum(relid, columns[i]);
+
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "column %s of agentstore.events does not exist", columns[i]);
+		rte->selectedCols = bms_add_member(rte->selectedCols,
+										   attnum - FirstLowInvalidHeapAttributeNumber);
+	}
+	ExecCheckRTPerms(list_make1(rte), true);
+}
+
+/*
+ * The kept plan of a slot (session_list.c's statements); a thin layer over
+ * spi_plan(), which keeps plans by key.  The caller is connected to SPI.
  */
 SPIPlanPtr
 session_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 {
-	static SPIPlanPtr plans[PLAN_NSLOTS];
-	SPIPlanPtr	plan;
+	char		key[SPI_PLAN_KEY_MAX];
 
 	Assert(slot >= 0 && slot < PLAN_NSLOTS);
-	if (plans[slot] != NULL)
-		return plans[slot];
-	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	plans[slot] = plan;
-	return plan;
-}
-
-/*
- * Column col (from 1) of row 0 of the last SPI result, copied out of SPI
- * memory into the caller's context; (Datum) 0 and *isnull if NULL.
- */
-Datum
-session_spi_value(int col, bool *isnull)
-{
-	TupleDesc	desc = SPI_tuptable->tupdesc;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, col, isnull);
-
-	if (*isnull)
-		return (Datum) 0;
-	return SPI_datumTransfer(d, TupleDescAttr(desc, col - 1)->attbyval,
-							 TupleDescAttr(desc, col - 1)->attlen);
-}
-
-/*
- * Run a plan that yields at most one row and return its first column (see
- * session_spi_value); *isnull when there is no row or the value is NULL.
- */
-Datum
-session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
-				   bool read_only, bool *isnull)
-{
-	int			rc = SPI_execute_plan(plan, args, nulls, read_only, 1);
-
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	*isnull = true;
-	if (SPI_processed == 0 || SPI_tuptable == NULL)
-		return (Datum) 0;
-	return session_spi_value(1, isnull);
+	snprintf(key, sizeof(key), "session.slot.%d", slot);
+	return spi_plan(key, sql, nargs, argtypes);
 }
 
 /*
@@ -291,11 +288,7 @@ session_window_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return agentstore_session_event_limit;
 	n = PG_GETARG_INT32(argno);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("num_recent_events must not be negative"),
-				 errdetail("num_recent_events is %d.", n)));
+	argcheck_int64_min(n, "num_recent_events", 0);
 	return n;
 }
 
@@ -479,7 +472,6 @@ apply_shared_sets(bool user, text *app_name, text *user_id, int n,
 	int			m = 0,
 				i;
 	Datum		args[5];
-	int			rc;
 
 	for (i = 0; i < n; i++)
 	{
@@ -498,17 +490,10 @@ apply_shared_sets(bool user, text *app_name, text *user_id, int n,
 		args[1] = PointerGetDatum(construct_array(k, m, TEXTOID, -1, false, TYPALIGN_INT));
 		args[2] = PointerGetDatum(construct_array(v, m, JSONBOID, -1, false, TYPALIGN_INT));
 		args[3] = session_default_ttl(TTL_APP_STATE);
-		rc = SPI_execute_plan(session_plan(PLAN_APP_UPDATE, app_update, 4, app_types),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "updating app state failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed < (uint64) m)
-		{
-			rc = SPI_execute_plan(session_plan(PLAN_APP_INSERT, app_insert, 4, app_types),
-								  args, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "inserting app state failed: %s", SPI_result_code_string(rc));
-		}
+		if (spi_run("session.app_state.update", app_update, 4, app_types,
+					args, NULL, false, 0, SPI_OK_UPDATE) < (uint64) m)
+			spi_run("session.app_state.insert", app_insert, 4, app_types,
+					args, NULL, false, 0, SPI_OK_INSERT);
 	}
 	else
 	{
@@ -517,17 +502,10 @@ apply_shared_sets(bool user, text *app_name, text *user_id, int n,
 		args[2] = PointerGetDatum(construct_array(k, m, TEXTOID, -1, false, TYPALIGN_INT));
 		args[3] = PointerGetDatum(construct_array(v, m, JSONBOID, -1, false, TYPALIGN_INT));
 		args[4] = session_default_ttl(TTL_USER_STATE);
-		rc = SPI_execute_plan(session_plan(PLAN_USER_UPDATE, user_update, 5, user_types),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "updating user state failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed < (uint64) m)
-		{
-			rc = SPI_execute_plan(session_plan(PLAN_USER_INSERT, user_insert, 5, user_types),
-								  args, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "inserting user state failed: %s", SPI_result_code_string(rc));
-		}
+		if (spi_run("session.user_state.update", user_update, 5, user_types,
+					args, NULL, false, 0, SPI_OK_UPDATE) < (uint64) m)
+			spi_run("session.user_state.insert", user_insert, 5, user_types,
+					args, NULL, false, 0, SPI_OK_INSERT);
 	}
 }
 
@@ -555,10 +533,8 @@ apply_shared_removes(bool user, text *app_name, text *user_id, int n,
 	static const Oid types[] = {TEXTOID, TEXTARRAYOID, TEXTOID};
 	Datum	   *k = palloc(sizeof(Datum) * n);
 	int			m = 0,
-				i,
-				rc;
+				i;
 	Datum		args[3];
-	SPIPlanPtr	plan;
 
 	for (i = 0; i < n; i++)
 		if (nulls[i])
@@ -568,17 +544,18 @@ apply_shared_removes(bool user, text *app_name, text *user_id, int n,
 	args[0] = PointerGetDatum(app_name);
 	args[1] = PointerGetDatum(construct_array(k, m, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(user_id);
-	if (!user)
-		plan = agentstore_soft_delete ?
-			session_plan(PLAN_APP_REMOVE_SOFT, app_soft, 2, types) :
-			session_plan(PLAN_APP_REMOVE_HARD, app_hard, 2, types);
+	if (!user && agentstore_soft_delete)
+		spi_run("session.app_state.remove_soft", app_soft, 2, types,
+				args, NULL, false, 0, SPI_OK_UPDATE);
+	else if (!user)
+		spi_run("session.app_state.remove_hard", app_hard, 2, types,
+				args, NULL, false, 0, SPI_OK_DELETE);
+	else if (agentstore_soft_delete)
+		spi_run("session.user_state.remove_soft", user_soft, 3, types,
+				args, NULL, false, 0, SPI_OK_UPDATE);
 	else
-		plan = agentstore_soft_delete ?
-			session_plan(PLAN_USER_REMOVE_SOFT, user_soft, 3, types) :
-			session_plan(PLAN_USER_REMOVE_HARD, user_hard, 3, types);
-	rc = SPI_execute_plan(plan, args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "removing shared state failed: %s", SPI_result_code_string(rc));
+		spi_run("session.user_state.remove_hard", user_hard, 3, types,
+				args, NULL, false, 0, SPI_OK_DELETE);
 }
 
 /*
@@ -634,27 +611,25 @@ session_remove_rows(text *app_name, int64 session_ref, bool hard)
 	static const Oid event_types[] = {TEXTOID, TEXTOID, TEXTOID};
 	static const Oid summary_types[] = {TEXTOID, INT8OID};
 	Datum		args[3];
-	int			rc;
 	int64		nevents;
 
 	args[0] = CStringGetTextDatum(session_stream_name(session_ref));
 	args[1] = CStringGetTextDatum(psprintf("track-" INT64_FORMAT "-", session_ref));
 	args[2] = CStringGetTextDatum(psprintf("track-" INT64_FORMAT ".", session_ref));
-	rc = SPI_execute_plan(hard ?
-						  session_plan(PLAN_REMOVE_EVENTS_HARD, events_hard, 3, event_types) :
-						  session_plan(PLAN_REMOVE_EVENTS_SOFT, events_soft, 3, event_types),
-						  args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "removing session events failed: %s", SPI_result_code_string(rc));
-	nevents = (int64) SPI_processed;
+	if (hard)
+		nevents = (int64) spi_run("session.remove_events_hard", events_hard, 3,
+								  event_types, args, NULL, false, 0, SPI_OK_DELETE);
+	else
+		nevents = (int64) spi_run("session.remove_events_soft", events_soft, 3,
+								  event_types, args, NULL, false, 0, SPI_OK_UPDATE);
 
 	args[0] = PointerGetDatum(app_name);
 	args[1] = Int64GetDatum(session_ref);
-	rc = SPI_execute_plan(hard ?
-						  session_plan(PLAN_REMOVE_SUMMARIES_HARD, summaries_hard, 2, summary_types) :
-						  session_plan(PLAN_REMOVE_SUMMARIES_SOFT, summaries_soft, 2, summary_types),
-						  args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "removing session summaries failed: %s", SPI_result_code_string(rc));
+	if (hard)
+		spi_run("session.remove_summaries_hard", summaries_hard, 2, summary_types,
+				args, NULL, false, 0, SPI_OK_DELETE);
+	else
+		spi_run("session.remove_summaries_soft", summaries_soft, 2, summary_types,
+				args, NULL, false, 0, SPI_OK_UPDATE);
 	return nevents;
 }

@@ -2,7 +2,7 @@
  *
  * sessions.h
  *	  Declarations shared by the session files (src/session_*.c): argument
- *	  checks, TTL arithmetic, state-delta routing, cached SPI plans and the
+ *	  checks, TTL arithmetic, state-delta routing, kept SPI plans and the
  *	  bulk writer behind upsert_sessions and the session_import view.
  *
  *-------------------------------------------------------------------------
@@ -71,82 +71,43 @@ extern void session_check_not_null(FunctionCallInfo fcinfo, int argno,
 extern Datum session_default_ttl(SessionTtlKind kind);
 extern char *session_stream_name(int64 session_ref);
 extern char *session_track_stream_name(int64 session_ref, text *track);
-extern void session_report_missing(const SessionKey *key);
+extern char *session_key_string(const SessionKey *key);
+extern void session_check_stale(const SessionKey *key, int64 session_ref);
+extern void session_report_missing(const SessionKey *key, int64 session_ref);
+extern int64 session_ref_arg(FunctionCallInfo fcinfo, int argno);
+extern void session_check_events_select(void);
+
+/*
+ * SQLSTATE of a write addressed to a session incarnation that is no longer
+ * the active one of its key (it was deleted and created again): class SV,
+ * as SV001 of the streams (streams.h).
+ */
+#define ERRCODE_AGENTSTORE_STALE_SESSION	MAKE_SQLSTATE('S','V','0','0','2')
 
 /* session_util.c: state deltas */
 extern void session_parse_delta(Jsonb *delta, StateDelta *out);
 extern void session_apply_shared_state(text *app_name, text *user_id,
 									   const StateDelta *delta);
 
-/* session_util.c: SPI results and event windows */
-extern Datum session_spi_value(int col, bool *isnull);
-extern Datum session_run_single(SPIPlanPtr plan, Datum *args, const char *nulls,
-								bool read_only, bool *isnull);
+/* session_util.c: event windows */
 extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
 extern int64 session_trim_threshold(void);
 
-/* session_util.c: cached plans */
+/* session_util.c: kept plans of session_list.c, removal of rows */
 extern SPIPlanPtr session_plan(int slot, const char *sql, int nargs,
 							   const Oid *argtypes);
 extern int64 session_remove_rows(text *app_name, int64 session_ref, bool hard);
 
-/* Slots of the plan cache, one per statement. */
+/*
+ * Slots of session_list.c's statements (session_plan); the other session
+ * files name their kept plans by key (spi_util.h).
+ */
 typedef enum SessionPlanSlot
 {
-	PLAN_LOOKUP,
-	PLAN_INSERT,
-	PLAN_RETIRE_SOFT,
-	PLAN_RETIRE_HARD_SESSION,
-	PLAN_REMOVE_EVENTS_SOFT,
-	PLAN_REMOVE_EVENTS_HARD,
-	PLAN_REMOVE_SUMMARIES_SOFT,
-	PLAN_REMOVE_SUMMARIES_HARD,
-	PLAN_DELETE_FIND,
-	PLAN_DELETE_SOFT,
-	PLAN_DELETE_HARD_ALL,
-	PLAN_GET_SESSION,
-	PLAN_UPDATE_STATE,
-	PLAN_APP_UPDATE,
-	PLAN_APP_INSERT,
-	PLAN_APP_REMOVE_SOFT,
-	PLAN_APP_REMOVE_HARD,
-	PLAN_USER_UPDATE,
-	PLAN_USER_INSERT,
-	PLAN_USER_REMOVE_SOFT,
-	PLAN_USER_REMOVE_HARD,
-	PLAN_APP_SET_UPDATE,
-	PLAN_APP_SET_INSERT,
-	PLAN_USER_SET_UPDATE,
-	PLAN_USER_SET_INSERT,
-	PLAN_APP_DELETE,
-	PLAN_APP_DELETE_HARD,
-	PLAN_USER_DELETE,
-	PLAN_USER_DELETE_HARD,
-	PLAN_APP_GET,
-	PLAN_APP_LIST,
-	PLAN_USER_GET,
-	PLAN_USER_LIST,
-	PLAN_SUMMARY_FIND,
-	PLAN_SUMMARY_PUT,
-	PLAN_SUMMARY_GET,
 	PLAN_LIST_USER_FIRST,
 	PLAN_LIST_USER_NEXT,
 	PLAN_LIST_APP_FIRST,
 	PLAN_LIST_APP_NEXT,
-	PLAN_APPEND_UPDATE,
-	PLAN_APPEND_UPDATE_ID,
-	PLAN_APPEND_ONE,
-	PLAN_APPEND_ONE_ID,
-	PLAN_APPEND_INSERT,
-	PLAN_APPEND_INSERT_MANY,
-	PLAN_APPEND_DUPLICATE,
-	PLAN_APPEND_WHY,
-	PLAN_TRACK_TOUCH,
-	PLAN_TRACK_INSERT,
-	PLAN_TRACK_READ,
-	PLAN_TRIM_FIND,
-	PLAN_TRIM_DELETE,
-	PLAN_TRIM_COUNT,
 	PLAN_NSLOTS
 } SessionPlanSlot;
 

@@ -50,7 +50,7 @@ q "DELETE FROM agentstore.events e USING agentstore.sessions s
    SELECT 'ttlfg', 'u', 'f' || g, now() + interval '1 hour' FROM generate_series(1, $nlive) g;
    INSERT INTO agentstore.events (stream, version, type, data)
    SELECT 'session-' || id, 1, 'msg', '{}' FROM agentstore.sessions WHERE app_name = 'ttlfg'"
-if has_function 'agentstore.append_event(text, text, text, jsonb, jsonb, bigint)'; then
+if has_function 'agentstore.append_event(text, text, text, jsonb, jsonb, bigint, bigint)'; then
 	foreground="append_event"
 	cat >"$tmp/append.sql" <<SQL
 \\set k random(1, $nlive)

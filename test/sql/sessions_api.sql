@@ -11,8 +11,8 @@ INSERT INTO api VALUES
 	('get_or_create_session', '{text,text,text,jsonb,interval}', 'agentstore.session_info', 'volatile'),
 	('get_session', '{text,text,text,integer,"timestamp with time zone"}', 'jsonb', 'stable'),
 	('list_sessions', '{text,text,integer,text}', 'jsonb', 'stable'),
-	('delete_session', '{text,text,text,boolean}', 'boolean', 'volatile'),
-	('update_session_state', '{text,text,text,jsonb}', 'jsonb', 'volatile'),
+	('delete_session', '{text,text,text,boolean,bigint}', 'boolean', 'volatile'),
+	('update_session_state', '{text,text,text,jsonb,bigint}', 'jsonb', 'volatile'),
 	('set_app_state', '{text,text,jsonb,interval}', 'void', 'volatile'),
 	('get_app_state', '{text,text}', 'jsonb', 'stable'),
 	('list_app_state', '{text}', 'jsonb', 'stable'),
@@ -21,14 +21,14 @@ INSERT INTO api VALUES
 	('get_user_state', '{text,text,text}', 'jsonb', 'stable'),
 	('list_user_state', '{text,text}', 'jsonb', 'stable'),
 	('delete_user_state', '{text,text,text}', 'boolean', 'volatile'),
-	('put_session_summary', '{text,text,text,jsonb,text}', 'void', 'volatile'),
+	('put_session_summary', '{text,text,text,jsonb,text,bigint}', 'void', 'volatile'),
 	('get_session_summary', '{text,text,text,text}', 'jsonb', 'stable'),
 	('upsert_sessions', '{jsonb,boolean,text}', 'record', 'volatile'),
 	('upsert_sessions', '{json,boolean,text}', 'record', 'volatile'),
 	('session_import_result', '{}', 'record', 'volatile'),
-	('append_event', '{text,text,text,jsonb,jsonb,bigint}', 'record', 'volatile'),
-	('append_session_events', '{text,text,text,jsonb,jsonb,bigint}', 'record', 'volatile'),
-	('append_track_event', '{text,text,text,text,jsonb,interval}', 'record', 'volatile'),
+	('append_event', '{text,text,text,jsonb,jsonb,bigint,bigint}', 'record', 'volatile'),
+	('append_session_events', '{text,text,text,jsonb,jsonb,bigint,bigint}', 'record', 'volatile'),
+	('append_track_event', '{text,text,text,text,jsonb,interval,bigint}', 'record', 'volatile'),
 	('get_track_events', '{text,text,text,text,integer,"timestamp with time zone"}', 'jsonb', 'stable'),
 	('trim_session_events', '{integer}', 'bigint', 'volatile');
 
@@ -66,8 +66,8 @@ SELECT is(pg_get_function_arguments('agentstore.get_session(text,text,text,integ
 SELECT is(pg_get_function_arguments('agentstore.list_sessions(text,text,integer,text)'::regprocedure),
           'app_name text, user_id text DEFAULT NULL::text, page_size integer DEFAULT 20, page_token text DEFAULT NULL::text',
           'list_sessions arguments and defaults');
-SELECT is(pg_get_function_arguments('agentstore.delete_session(text,text,text,boolean)'::regprocedure),
-          'app_name text, user_id text, session_id text, hard boolean DEFAULT NULL::boolean',
+SELECT is(pg_get_function_arguments('agentstore.delete_session(text,text,text,boolean,bigint)'::regprocedure),
+          'app_name text, user_id text, session_id text, hard boolean DEFAULT NULL::boolean, session_ref bigint DEFAULT NULL::bigint',
           'delete_session arguments and defaults');
 SELECT is(pg_get_function_arguments('agentstore.upsert_sessions(jsonb,boolean,text)'::regprocedure),
           'sessions jsonb, preserve_updated_at boolean DEFAULT false, app_name text DEFAULT ''default''::text, OUT inserted bigint, OUT updated bigint',
@@ -75,11 +75,11 @@ SELECT is(pg_get_function_arguments('agentstore.upsert_sessions(jsonb,boolean,te
 SELECT is(pg_get_function_arguments('agentstore.upsert_sessions(json,boolean,text)'::regprocedure),
           'sessions json, preserve_updated_at boolean DEFAULT false, app_name text DEFAULT ''default''::text, OUT inserted bigint, OUT updated bigint',
           'upsert_sessions(json) arguments, defaults and result columns');
-SELECT is(pg_get_function_arguments('agentstore.append_event(text,text,text,jsonb,jsonb,bigint)'::regprocedure),
-          'app_name text, user_id text, session_id text, event jsonb, state_delta jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, OUT version bigint, OUT "position" bigint',
+SELECT is(pg_get_function_arguments('agentstore.append_event(text,text,text,jsonb,jsonb,bigint,bigint)'::regprocedure),
+          'app_name text, user_id text, session_id text, event jsonb, state_delta jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, session_ref bigint DEFAULT NULL::bigint, OUT version bigint, OUT "position" bigint',
           'append_event arguments, defaults and result columns');
-SELECT is(pg_get_function_arguments('agentstore.append_session_events(text,text,text,jsonb,jsonb,bigint)'::regprocedure),
-          'app_name text, user_id text, session_id text, events jsonb, state_delta jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, OUT first_version bigint, OUT last_version bigint, OUT first_position bigint, OUT last_position bigint',
+SELECT is(pg_get_function_arguments('agentstore.append_session_events(text,text,text,jsonb,jsonb,bigint,bigint)'::regprocedure),
+          'app_name text, user_id text, session_id text, events jsonb, state_delta jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, session_ref bigint DEFAULT NULL::bigint, OUT first_version bigint, OUT last_version bigint, OUT first_position bigint, OUT last_position bigint',
           'append_session_events arguments, defaults and result columns');
 SELECT is(pg_get_function_arguments('agentstore.trim_session_events(integer)'::regprocedure),
           'batch_size integer DEFAULT NULL::integer', 'trim_session_events argument');
@@ -106,7 +106,7 @@ SELECT trigger_is('agentstore', 'session_import', 'session_import_flush', 'agent
 -- and the view (README, "Security")
 SELECT function_privs_are('agentstore', 'get_or_create_session', ARRAY['text','text','text','jsonb','interval'],
                           'public', ARRAY['EXECUTE']);
-SELECT function_privs_are('agentstore', 'append_event', ARRAY['text','text','text','jsonb','jsonb','bigint'],
+SELECT function_privs_are('agentstore', 'append_event', ARRAY['text','text','text','jsonb','jsonb','bigint','bigint'],
                           'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('agentstore', 'upsert_sessions', ARRAY['jsonb','boolean','text'],
                           'public', ARRAY['EXECUTE']);

@@ -170,3 +170,89 @@ SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream 
 RESET agentstore.session_event_limit;
 SELECT agentstore.trim_session_events(0);
 SELECT agentstore.trim_session_events(-1);
+
+-- Event ids are checked as arguments (22023, naming the argument, without
+-- echoing the value) instead of failing on events' CHECK constraint (23514,
+-- whose DETAIL printed the whole row).
+SELECT id AS aid FROM agentstore.create_session('se-app', 'u1', 'args') \gset
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_event('se-app', 'u1', 'args', jsonb_build_object('id', repeat('x', 256)))$$);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_event('se-app', 'u1', 'args', '{"id": 1e400}')$$);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_event('se-app', 'u1', 'args', '{"id": ""}')$$);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_session_events('se-app', 'u1', 'args', jsonb_build_array('{"id": "a"}'::jsonb, jsonb_build_object('id', repeat('é', 256))))$$);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_session_events('se-app', 'u1', 'args', '[{"id": "a"}, {"id": 1e400}]')$$);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_track_event('se-app', 'u1', 'args', 't', '{"id": 1e400}')$$);
+SELECT agentstore.append_event('se-app', 'u1', 'args', jsonb_build_object('id', repeat('x', 256)));
+SELECT agentstore.append_event('se-app', 'u1', 'args', '{"id": 1e400}');
+SELECT agentstore.append_session_events('se-app', 'u1', 'args', jsonb_build_array('{"id": "a"}'::jsonb, jsonb_build_object('id', repeat('é', 256))));
+SELECT agentstore.append_session_events('se-app', 'u1', 'args', '[{"id": "a"}, {"id": "b"}, {"id": "a"}]');
+-- 255 characters is the limit; a number id is its canonical text
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'args', jsonb_build_object('id', repeat('é', 255)));
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'args', '{"id": 1e3}');
+SELECT event_id FROM agentstore.events WHERE stream = 'session-' || :aid AND event_id LIKE '1%';
+-- an id already in the stream is quoted as a bounded prefix, cut at a
+-- character boundary
+SELECT agentstore.append_session_events('se-app', 'u1', 'args', jsonb_build_array(jsonb_build_object('id', repeat('é', 255))));
+SELECT count(*) FROM agentstore.events WHERE stream = 'session-' || :aid;
+-- TTL intervals of track events follow the TTL rule
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_track_event('se-app', 'u1', 'args', 't', '{}', '1 month -30 days')$$);
+
+-- Stale sessions: a writer that passes the id of the incarnation it holds
+-- (session_ref) gets SV002 once the key was deleted and created again,
+-- instead of writing into the new incarnation.
+SELECT id AS old_ref FROM agentstore.create_session('se-app', 'u1', 'stale', '{"v": 1}') \gset
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'stale', '{"n": 1}', NULL, NULL, :old_ref);
+SELECT agentstore.delete_session('se-app', 'u1', 'stale');
+SELECT id AS new_ref FROM agentstore.create_session('se-app', 'u1', 'stale', '{"v": 2}') \gset
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', session_ref => %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"id": "e2"}', session_ref => %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', '{"app:x": 1}', session_ref => %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_session_events('se-app', 'u1', 'stale', '[{"n": 2}]', session_ref => %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_track_event('se-app', 'u1', 'stale', 't', '{"n": 2}', session_ref => %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.update_session_state('se-app', 'u1', 'stale', '{"v": 3}', %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.put_session_summary('se-app', 'u1', 'stale', '"s"', '', %s)$$, :old_ref));
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.delete_session('se-app', 'u1', 'stale', NULL, %s)$$, :old_ref));
+SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', session_ref => :old_ref);
+-- nothing was written into the new incarnation
+SELECT state, event_count FROM agentstore.sessions WHERE app_name = 'se-app' AND id = :new_ref;
+SELECT count(*) FROM agentstore.events WHERE stream LIKE '%-' || :new_ref || '%';
+SELECT count(*) FROM agentstore.session_summaries WHERE app_name = 'se-app' AND session_ref = :new_ref;
+-- ids are positive
+SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 2}', session_ref => 0);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.delete_session('se-app', 'u1', 'stale', NULL, -1)$$);
+-- the current id, or none, writes
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'stale', '{"n": 3}', session_ref => :new_ref);
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'stale', '{"n": 4}');
+SELECT agentstore.update_session_state('se-app', 'u1', 'stale', '{"v": 3}', :new_ref);
+-- a session that is gone altogether is still "does not exist" (P0002)
+SELECT agentstore.delete_session('se-app', 'u1', 'stale', NULL, :new_ref);
+SELECT pg_temp.sqlstate_of(format($$SELECT agentstore.append_event('se-app', 'u1', 'stale', '{"n": 5}', session_ref => %s)$$, :new_ref));
+SELECT agentstore.delete_session('se-app', 'u1', 'stale', NULL, :new_ref);
+
+-- append_event reads the stream's version in C for expected_version: it
+-- must not reveal it to a role without SELECT on agentstore.events.
+CREATE ROLE se_blind;
+GRANT USAGE ON SCHEMA agentstore TO se_blind;
+GRANT SELECT, UPDATE ON agentstore.sessions TO se_blind;
+GRANT INSERT ON agentstore.events TO se_blind;
+SELECT id AS pid FROM agentstore.create_session('se-app', 'u1', 'blind') \gset
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'blind', '{"n": 1}');
+SET ROLE se_blind;
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_event('se-app', 'u1', 'blind', '{"n": 2}', NULL, 7)$$);
+SELECT agentstore.append_event('se-app', 'u1', 'blind', '{"n": 2}', NULL, 7);
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.append_session_events('se-app', 'u1', 'blind', '[{"n": 2}]', NULL, 7)$$);
+RESET ROLE;
+REVOKE ALL ON agentstore.sessions, agentstore.events FROM se_blind;
+REVOKE ALL ON SCHEMA agentstore FROM se_blind;
+DROP ROLE se_blind;
+
+-- TTL intervals: every field must be >= 0; a mixed-sign interval such as
+-- '1 month -30 days' (positive in February, negative in March) is refused
+-- instead of silently meaning "never".  0 means never.
+SELECT pg_temp.sqlstate_of($$SELECT agentstore.create_session('se-app', 'u1', 'ttl-mixed', '{}', '1 month -30 days')$$);
+SELECT * FROM agentstore.create_session('se-app', 'u1', 'ttl-mixed', '{}', '1 month -30 days');
+SELECT * FROM agentstore.create_session('se-app', 'u1', 'ttl-mixed', '{}', '1 day -1 second');
+SELECT * FROM agentstore.get_or_create_session('se-app', 'u1', 'ttl-mixed', '{}', '-1 month 40 days');
+SELECT count(*) FROM agentstore.sessions WHERE app_name = 'se-app' AND session_id = 'ttl-mixed';
+SELECT expires_at IS NULL AS never FROM agentstore.create_session('se-app', 'u1', 'ttl-zero', '{}', '0');
+SELECT expires_at > now() + interval '29 days' AS later
+  FROM agentstore.create_session('se-app', 'u1', 'ttl-month', '{}', '1 month');
