@@ -16,6 +16,12 @@
 -- subtransaction rolled back afterwards, so every call sees the same rows.
 SET client_min_messages = warning;
 
+-- The sequences' positions, restored at the end so that the tests that
+-- follow see the values they would see without this one.
+CREATE TEMP TABLE sequences_before AS
+SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value
+  FROM pg_sequences WHERE schemaname = 'agentstore';
+
 CREATE ROLE regress_ta;
 CREATE ROLE regress_tb;
 GRANT USAGE ON SCHEMA agentstore TO regress_ta, regress_tb;
@@ -378,5 +384,8 @@ DELETE FROM agentstore.checkpoint_writes WHERE thread_id LIKE 'regress\_t_-%';
 DELETE FROM agentstore.checkpoint_blobs WHERE thread_id LIKE 'regress\_t_-%';
 DELETE FROM agentstore.checkpoints WHERE thread_id LIKE 'regress\_t_-%';
 DELETE FROM agentstore.checkpoint_threads WHERE thread_id LIKE 'regress\_t_-%';
+SELECT count(*) AS sequences_restored
+  FROM (SELECT CASE WHEN last_value IS NULL THEN setval(seq, 1, false) ELSE setval(seq, last_value) END
+          FROM sequences_before) s;
 DROP OWNED BY regress_ta, regress_tb;
 DROP ROLE regress_ta, regress_tb;

@@ -18,6 +18,12 @@
 SET client_min_messages = warning;
 \set VERBOSITY sqlstate
 
+-- The sequences' positions, restored at the end so that the tests that
+-- follow see the values they would see without this one.
+CREATE TEMP TABLE sequences_before AS
+SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value
+  FROM pg_sequences WHERE schemaname = 'agentstore';
+
 -- The roles and the documented grants (docs/security.md, copied as they are).
 CREATE ROLE regress_nobody;
 CREATE ROLE regress_usage;
@@ -330,15 +336,17 @@ DROP OWNED BY regress_monitor;
 DROP ROLE regress_monitor;
 
 -- COPY into the view session_import and into events, as each role, with
--- psql's \copy (a COPY refused before it starts must not leave its data
--- to be read as SQL).  Each role's COPY runs in a transaction rolled back
+-- psql's \copy from files in test/data, read relative to the directory
+-- pg_regress runs in (a COPY refused before it starts must not leave its
+-- data to be read as SQL).  Each role's COPY runs in a transaction rolled back
 -- afterwards; a refused COPY must leave nothing behind.
 \set ON_ERROR_ROLLBACK on
 
 BEGIN;
 SET LOCAL ROLE regress_writer;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'printf "demo,s1,u,copied\ndemo,s-copy,u,copied\n"' WITH (FORMAT csv)
-\copy agentstore.events (stream, type) FROM PROGRAM 'printf "order-1,copied\norder-1,copied\n"' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_existing.csv' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_new.csv' WITH (FORMAT csv)
+\copy agentstore.events (stream, type) FROM 'test/data/security_events.csv' WITH (FORMAT csv)
 RESET ROLE;
 SELECT session_id, name FROM agentstore.sessions WHERE app_name = 'demo' ORDER BY 1;
 SELECT version, type FROM agentstore.events WHERE stream = 'order-1' ORDER BY 1;
@@ -347,19 +355,19 @@ ROLLBACK;
 BEGIN;
 SELECT pg_temp.agentstore_checksum() AS before \gset
 SET LOCAL ROLE regress_writer_col;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'echo demo,s1,u,copied' WITH (FORMAT csv)
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'echo demo,s-copy,u,copied' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_existing.csv' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_new.csv' WITH (FORMAT csv)
 RESET ROLE;
 SELECT pg_temp.agentstore_checksum() = :'before' AS "writer_col: nothing changed";
 SET LOCAL ROLE regress_writer_col;
-\copy agentstore.events (stream, type) FROM PROGRAM 'echo order-1,copied' WITH (FORMAT csv)
+\copy agentstore.events (stream, type) FROM 'test/data/security_events.csv' WITH (FORMAT csv)
 ROLLBACK;
 
 BEGIN;
 SELECT pg_temp.agentstore_checksum() AS before \gset
 SET LOCAL ROLE regress_reader;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'echo demo,s1,u,copied' WITH (FORMAT csv)
-\copy agentstore.events (stream, type) FROM PROGRAM 'echo order-1,copied' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_existing.csv' WITH (FORMAT csv)
+\copy agentstore.events (stream, type) FROM 'test/data/security_events.csv' WITH (FORMAT csv)
 RESET ROLE;
 SELECT pg_temp.agentstore_checksum() = :'before' AS "reader: nothing changed";
 ROLLBACK;
@@ -367,8 +375,8 @@ ROLLBACK;
 BEGIN;
 SELECT pg_temp.agentstore_checksum() AS before \gset
 SET LOCAL ROLE regress_usage;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'echo demo,s1,u,copied' WITH (FORMAT csv)
-\copy agentstore.events (stream, type) FROM PROGRAM 'echo order-1,copied' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_existing.csv' WITH (FORMAT csv)
+\copy agentstore.events (stream, type) FROM 'test/data/security_events.csv' WITH (FORMAT csv)
 RESET ROLE;
 SELECT pg_temp.agentstore_checksum() = :'before' AS "usage: nothing changed";
 ROLLBACK;
@@ -376,12 +384,25 @@ ROLLBACK;
 BEGIN;
 SELECT pg_temp.agentstore_checksum() AS before \gset
 SET LOCAL ROLE regress_nobody;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'echo demo,s1,u,copied' WITH (FORMAT csv)
-\copy agentstore.events (stream, type) FROM PROGRAM 'echo order-1,copied' WITH (FORMAT csv)
+\copy agentstore.session_import (app_name, session_id, user_id, name) FROM 'test/data/security_session_existing.csv' WITH (FORMAT csv)
+\copy agentstore.events (stream, type) FROM 'test/data/security_events.csv' WITH (FORMAT csv)
 RESET ROLE;
 SELECT pg_temp.agentstore_checksum() = :'before' AS "nobody: nothing changed";
 ROLLBACK;
 \set ON_ERROR_ROLLBACK off
+
+-- Leave nothing behind for the tests that follow.
+DELETE FROM agentstore.events e USING agentstore.sessions s
+ WHERE s.app_name = 'demo' AND (e.stream = 'session-' || s.id OR e.stream LIKE 'track-' || s.id || '-%');
+DELETE FROM agentstore.events WHERE stream = 'order-1';
+DELETE FROM agentstore.sessions WHERE app_name = 'demo';
+DELETE FROM agentstore.app_states WHERE app_name = 'demo';
+DELETE FROM agentstore.user_states WHERE app_name = 'demo';
+DELETE FROM agentstore.session_summaries WHERE app_name = 'demo';
+SELECT agentstore.delete_thread('thread-1');
+SELECT count(*) AS sequences_restored
+  FROM (SELECT CASE WHEN last_value IS NULL THEN setval(seq, 1, false) ELSE setval(seq, last_value) END
+          FROM sequences_before) s;
 
 DROP OWNED BY regress_usage, regress_reader, regress_writer, regress_writer_col;
 DROP ROLE regress_nobody, regress_usage, regress_reader, regress_writer, regress_writer_col;

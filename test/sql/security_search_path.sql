@@ -18,6 +18,12 @@
 SET client_min_messages = warning;
 \set VERBOSITY terse
 
+-- The sequences' positions, restored at the end so that the tests that
+-- follow see the values they would see without this one.
+CREATE TEMP TABLE sequences_before AS
+SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value
+  FROM pg_sequences WHERE schemaname = 'agentstore';
+
 CREATE ROLE regress_attacker;
 CREATE ROLE regress_sp_writer;
 GRANT USAGE ON SCHEMA agentstore TO regress_sp_writer;
@@ -214,9 +220,15 @@ SELECT agentstore._warn_if_not_preloaded();
 SELECT table_name, expired, purged FROM agentstore.expire_now() ORDER BY 1;
 SELECT (SELECT pg_catalog.count(*) FROM agentstore.ttl_explain()) OPERATOR(pg_catalog.>) 0 AS explained;
 SELECT last_state FROM agentstore.ttl_status;
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'printf "sp,c1,u,copied\nsp,s1,u,copied\n"' WITH (FORMAT csv)
+COPY agentstore.session_import (app_name, session_id, user_id, name) FROM STDIN WITH (FORMAT csv);
+sp,c1,u,copied
+sp,s1,u,copied
+\.
 SELECT * FROM agentstore.session_import_result();
-\copy agentstore.events (stream, type) FROM PROGRAM 'printf "sp-1,copied\nsp-1,copied\n"' WITH (FORMAT csv)
+COPY agentstore.events (stream, type) FROM STDIN WITH (FORMAT csv);
+sp-1,copied
+sp-1,copied
+\.
 RESET search_path;
 SELECT session_id, name FROM agentstore.sessions WHERE app_name = 'sp' AND deleted_at IS NULL ORDER BY 1;
 SELECT version, type FROM agentstore.events WHERE stream = 'sp-1' ORDER BY 1;
@@ -229,9 +241,15 @@ SET ROLE regress_sp_writer;
 \set thread2 'spw-thread-copy'
 SET search_path = evil, pg_catalog, public;
 \i test/sql/security_search_path.inc
-\copy agentstore.session_import (app_name, session_id, user_id, name) FROM PROGRAM 'printf "spw,c1,u,copied\nspw,s1,u,copied\n"' WITH (FORMAT csv)
+COPY agentstore.session_import (app_name, session_id, user_id, name) FROM STDIN WITH (FORMAT csv);
+spw,c1,u,copied
+spw,s1,u,copied
+\.
 SELECT * FROM agentstore.session_import_result();
-\copy agentstore.events (stream, type) FROM PROGRAM 'printf "spw-1,copied\nspw-1,copied\n"' WITH (FORMAT csv)
+COPY agentstore.events (stream, type) FROM STDIN WITH (FORMAT csv);
+spw-1,copied
+spw-1,copied
+\.
 RESET search_path;
 RESET ROLE;
 SELECT session_id, name FROM agentstore.sessions WHERE app_name = 'spw' AND deleted_at IS NULL ORDER BY 1;
@@ -262,6 +280,9 @@ DELETE FROM agentstore.user_states WHERE app_name IN ('sp', 'spw', 'other');
 DELETE FROM agentstore.session_summaries WHERE app_name IN ('sp', 'spw', 'other');
 SELECT agentstore.delete_thread('sp-thread') + agentstore.delete_thread('spw-thread') AS threads_deleted;
 DELETE FROM agentstore.ttl_runs WHERE id > :last_ttl_run;
+SELECT count(*) AS sequences_restored
+  FROM (SELECT CASE WHEN last_value IS NULL THEN setval(seq, 1, false) ELSE setval(seq, last_value) END
+          FROM sequences_before) s;
 
 DROP SCHEMA evil CASCADE;
 DROP OWNED BY regress_sp_writer;
