@@ -14,7 +14,8 @@
 -- same rows.  The roles are tried from the most to the least privileged, so
 -- that nothing a privileged call caches can let a later one through.
 -- Functions are enumerated from pg_proc: one missing from the matrix is
--- listed at the end (the list must be empty).
+-- listed after it (the list must be empty).  Then: a writer without SELECT
+-- on events, a role with SELECT on the ttl_status view alone, and COPY.
 SET client_min_messages = warning;
 \set VERBOSITY sqlstate
 
