@@ -38,3 +38,4 @@ REVOKE ALL ON FUNCTION agentstore._checkpoint_lock_thread(text, boolean) FROM PU
 REVOKE ALL ON FUNCTION agentstore.version_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_flush() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.session_import_begin() FROM PUBLIC;

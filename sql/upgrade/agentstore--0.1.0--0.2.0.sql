@@ -131,3 +131,11 @@ BEGIN
 END
 $$;
 
+
+-- Privileges: internal and trigger functions are not executable by PUBLIC.
+REVOKE ALL ON FUNCTION agentstore._warn_if_not_preloaded() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore._checkpoint_lock_thread(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.version_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.session_import_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.session_import_flush() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.session_import_begin() FROM PUBLIC;
