@@ -87,6 +87,7 @@
 #include "utils/timestamp.h"
 
 #include "agentstore.h"
+#include "compat.h"
 #include "sessions.h"
 
 const char *const session_field_names[SF_NFIELDS] = {
@@ -167,7 +168,7 @@ struct SessionBulk
 	Oid			seqid;
 	AttrNumber	attno[SC_NCOLUMNS];
 	int			natts;
-	RangeTblEntry *rte;			/* agentstore.sessions, with the columns */
+	CompatRelPerms perms;		/* agentstore.sessions, with the columns */
 };
 
 /* Per-flush executor state. */
@@ -247,7 +248,7 @@ add_columns(Bitmapset *set, const SessionBulk *bulk, const SessionColumn *cols,
  * the range table entry, which the flushes' executor states use (so that
  * UPDATE OF column triggers see the updated columns).
  */
-static RangeTblEntry *
+static CompatRelPerms
 check_permissions(SessionBulk *bulk, Relation rel)
 {
 	static const SessionColumn inserted[] = {
@@ -265,19 +266,16 @@ check_permissions(SessionBulk *bulk, Relation rel)
 		SC_STATE, SC_AGENT_ID, SC_TEAM_ID, SC_WORKFLOW_ID, SC_NAME,
 		SC_METADATA, SC_AGENT_DATA, SC_RUNS, SC_SUMMARY, SC_UPDATED_AT
 	};
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	CompatRelPerms perms;
 
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	rte->requiredPerms = ACL_INSERT | ACL_UPDATE | ACL_SELECT;
-	rte->checkAsUser = InvalidOid;
-	rte->insertedCols = add_columns(NULL, bulk, inserted, lengthof(inserted));
-	rte->updatedCols = add_columns(NULL, bulk, updated, lengthof(updated));
-	rte->selectedCols = add_columns(NULL, bulk, selected, lengthof(selected));
-	ExecCheckRTPerms(list_make1(rte), true);
-	return rte;
+	perms = compat_relation_perms(RelationGetRelid(rel), rel->rd_rel->relkind,
+								  RowExclusiveLock,
+								  ACL_INSERT | ACL_UPDATE | ACL_SELECT,
+								  add_columns(NULL, bulk, selected, lengthof(selected)),
+								  add_columns(NULL, bulk, inserted, lengthof(inserted)),
+								  add_columns(NULL, bulk, updated, lengthof(updated)));
+	compat_check_perms(&perms);
+	return perms;
 }
 
 /*
@@ -308,7 +306,7 @@ describe_table(SessionBulk *bulk)
 	}
 
 	/* The caller's rights: the bulk path bypasses the planner's checks. */
-	bulk->rte = check_permissions(bulk, rel);
+	bulk->perms = check_permissions(bulk, rel);
 	table_close(rel, NoLock);
 	if (check_enable_rls(bulk->relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
@@ -756,7 +754,7 @@ update_row(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 		TM_FailureData tmfd;
 		TM_Result	res;
 		LockTupleMode lockmode;
-		bool		update_indexes;
+		CompatUpdateIndexes update_indexes;
 		List	   *recheck = NIL;
 
 		if (fs->rel->rd_att->constr)
@@ -769,9 +767,10 @@ update_row(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 			return false;
 		if (res != TM_Ok)
 			elog(ERROR, "unexpected result %d updating a session row", (int) res);
-		if (fs->rri->ri_NumIndices > 0 && update_indexes)
-			recheck = ExecInsertIndexTuples(fs->rri, newslot, fs->estate,
-											true, false, NULL, NIL);
+		if (fs->rri->ri_NumIndices > 0 && COMPAT_UPDATE_NEEDS_INDEXES(update_indexes))
+			recheck = compat_insert_index_tuples(fs->rri, newslot, fs->estate,
+												 true, false, NULL, NIL,
+												 COMPAT_UPDATE_ONLY_SUMMARIZING(update_indexes));
 		ExecARUpdateTriggers(fs->estate, fs->rri, NULL, NULL, &old->tts_tid,
 							 NULL, newslot, recheck, NULL, false);
 		list_free(recheck);
@@ -858,8 +857,8 @@ write_row_fired(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 		}
 
 		table_tuple_insert(fs->rel, slot, GetCurrentCommandId(true), 0, NULL);
-		recheck = ExecInsertIndexTuples(fs->rri, slot, estate, false, true,
-										&conflict, fs->arbiter);
+		recheck = compat_insert_index_tuples(fs->rri, slot, estate, false, true,
+											 &conflict, fs->arbiter, false);
 		if (!conflict)
 		{
 			ExecARInsertTriggers(estate, fs->rri, slot, recheck, NULL);
@@ -921,9 +920,9 @@ insert_rows(SessionBulk *bulk, FlushState *fs, BulkRow **rows, int n,
 		bool		spec_conflict = false;
 		List	   *recheck;
 
-		recheck = ExecInsertIndexTuples(fs->rri, bulk->slots[i], estate,
-										false, true, &spec_conflict,
-										fs->arbiter);
+		recheck = compat_insert_index_tuples(fs->rri, bulk->slots[i], estate,
+											 false, true, &spec_conflict,
+											 fs->arbiter, false);
 		if (spec_conflict)
 		{
 			conflict[i] = true;
@@ -997,7 +996,7 @@ bulk_flush(SessionBulk *bulk)
 	init_scankeys(&fs);
 
 	fs.estate = CreateExecutorState();
-	ExecInitRangeTable(fs.estate, list_make1(bulk->rte));
+	compat_init_range_table(fs.estate, &bulk->perms);
 	fs.rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(fs.estate, fs.rri, 1);
 	CheckValidResultRel(fs.rri, CMD_INSERT);

@@ -27,6 +27,7 @@
 
 #include "agentstore.h"
 #include "argcheck.h"
+#include "compat.h"
 #include "sessions.h"
 #include "spi_util.h"
 
@@ -226,26 +227,22 @@ session_check_events_select(void)
 {
 	static const char *const columns[] = {"stream", "version", "event_id", "position"};
 	Oid			relid = get_relname_relid("events", get_namespace_oid("agentstore", false));
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	Bitmapset  *selected = NULL;
+	CompatRelPerms perms;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "table agentstore.events does not exist");
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = get_rel_relkind(relid);
-	rte->rellockmode = AccessShareLock;
-	rte->requiredPerms = ACL_SELECT;
-	rte->checkAsUser = InvalidOid;
 	for (int i = 0; i < lengthof(columns); i++)
 	{
 		AttrNumber	attnum = get_attnum(relid, columns[i]);
 
 		if (attnum == InvalidAttrNumber)
 			elog(ERROR, "column %s of agentstore.events does not exist", columns[i]);
-		rte->selectedCols = bms_add_member(rte->selectedCols,
-										   attnum - FirstLowInvalidHeapAttributeNumber);
+		selected = bms_add_member(selected, attnum - FirstLowInvalidHeapAttributeNumber);
 	}
-	ExecCheckRTPerms(list_make1(rte), true);
+	perms = compat_relation_perms(relid, get_rel_relkind(relid), AccessShareLock,
+								  ACL_SELECT, selected, NULL, NULL);
+	compat_check_perms(&perms);
 }
 
 /*
