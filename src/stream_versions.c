@@ -39,6 +39,21 @@
  *   (a no-op if the lock is still held) and probes again.  A 10,000-row
  *   COPY into one stream therefore costs one lock and one probe.
  *
+ * Deleted events (the TTL purge, delete_session, a DELETE) would lower the
+ * greatest version and let a later append issue their versions again.  So
+ * the probe also reads the stream's high-water mark in
+ * agentstore.stream_heads, which a DELETE trigger keeps (stream_heads.c),
+ * and takes the greater of the two: one more index probe on a small table,
+ * once per stream and transaction.
+ *
+ * A row of the version trigger whose event id the stream already holds
+ * (stream_version_for_row) is looked up through the unique (stream,
+ * event_id) index under the same lock and consumes no version: INSERT ...
+ * ON CONFLICT skips it or updates the stored row.
+ *
+ * Versions stop at the largest bigint: past it, a clear error names the
+ * stream (stream_check_version_room) instead of a wrapped version.
+ *
  * Rows that arrive with a version (pg_dump, migrations: "import mode") keep
  * it; only the primary key checks them, and they take no lock.  If this
  * transaction already numbers that stream, the cache is moved past the
