@@ -78,7 +78,33 @@ CREATE TRIGGER zz_events_version
     BEFORE INSERT ON agentstore.events
     FOR EACH ROW EXECUTE FUNCTION agentstore.version_trigger();
 
+-- The high-water mark of every stream whose events have been deleted (the
+-- TTL purge, delete_session, a DELETE of yours): the greatest version ever
+-- deleted from it.  The version probe takes the greater of this and the
+-- greatest version left in agentstore.events, so that a version, once
+-- issued, is never issued again.  Written only by the DELETE trigger below
+-- (src/stream_heads.c), as this table's owner: deleting events needs no
+-- grant on it.
+CREATE TABLE agentstore.stream_heads (
+    stream          text COLLATE "C" PRIMARY KEY,
+    version         bigint NOT NULL,
+    CONSTRAINT stream_heads_version_check CHECK (version > 0)
+);
+COMMENT ON TABLE agentstore.stream_heads IS 'highest version deleted from each stream: versions are never issued twice';
+
+CREATE FUNCTION agentstore.stream_heads_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_stream_heads_trigger';
+COMMENT ON FUNCTION agentstore.stream_heads_trigger() IS 'AFTER DELETE statement trigger of agentstore.events: records the high-water mark of each stream';
+
+CREATE TRIGGER zz_events_stream_heads
+    AFTER DELETE ON agentstore.events
+    REFERENCING OLD TABLE AS deleted_events
+    FOR EACH STATEMENT EXECUTE FUNCTION agentstore.stream_heads_trigger();
+
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events', '');
+SELECT pg_catalog.pg_extension_config_dump('agentstore.stream_heads', '');
 SELECT pg_catalog.pg_extension_config_dump('agentstore.events_position_seq', '');
 
 -- Expected-version constants of the append functions.  NULL means "any";

@@ -20,10 +20,12 @@
  *    fired: the rows already carry their versions, and the trigger would
  *    only keep them (import mode).
  *
- * When the bulk path would bypass something a plain INSERT honours -- row
- * level security, BEFORE ROW triggers other than the version trigger,
- * stored generated columns, a partitioned table -- each event is written by
- * a plain INSERT through SPI instead, with the version already assigned.
+ * When the bulk path would bypass something a plain INSERT honours -- BEFORE
+ * ROW triggers other than the version trigger, stored generated columns, a
+ * partitioned table -- each event is written by a plain INSERT through SPI
+ * instead, with the version already assigned.  Row-level security cannot be
+ * honoured this way (phase 2 reads the whole stream), so an append refuses
+ * to run when it applies to the caller.
  *
  *-------------------------------------------------------------------------
  */
@@ -134,16 +136,34 @@ check_permissions(Relation rel, const AppendColumns *cols)
 }
 
 /*
+ * Refuse to append when row-level security applies to the caller.  An
+ * append reads the stream's current version and the event ids it holds
+ * under the stream's lock, past any policy, and a replay or a version
+ * conflict would return or reveal rows of other users (their versions,
+ * positions, existence).  A plain INSERT into the table honours the
+ * policies and is numbered by the version trigger.
+ */
+static void
+refuse_under_rls(Relation rel, const char *funcname)
+{
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not support row-level security on \"%s\"",
+						funcname, RelationGetRelationName(rel)),
+				 errdetail("Row-level security applies to the current user; an append reads versions and event ids of the whole stream."),
+				 errhint("Append with INSERT INTO agentstore.events: the version trigger numbers the rows and the policies apply.")));
+}
+
+/*
  * Whether the bulk path writes exactly what a plain INSERT would.  It does
- * not apply row-level security (checked per call: it depends on the user),
- * fire BEFORE ROW triggers or compute generated columns, and it writes into
- * a plain table only.
+ * not fire BEFORE ROW triggers or compute generated columns, and it writes
+ * into a plain table only.  (Row-level security is refused before.)
  */
 static bool
 bulk_path_allowed(Relation rel, const EventsTable *table)
 {
-	return table->bulk_ok &&
-		check_enable_rls(RelationGetRelid(rel), InvalidOid, false) != RLS_ENABLED;
+	return table->bulk_ok;
 }
 
 /* Index of the first event that has an id (the append has one). */
@@ -274,12 +294,12 @@ prepare_stream(Relation rel, StreamAppend *sa)
 				if (sa->events[i].version != base + 1 + i)
 					ereport(ERROR,
 							(errcode(ERRCODE_AGENTSTORE_WRONG_EXPECTED_VERSION),
-							 errmsg("wrong expected version for stream \"%.*s\"",
-									sa->len, sa->name),
-							 errdetail("Stream \"%.*s\" is at version " INT64_FORMAT
+							 errmsg("wrong expected version for stream \"%s\"",
+									stream_quote(sa->name, sa->len)),
+							 errdetail("Stream \"%s\" is at version " INT64_FORMAT
 									   "; the events of this append are already stored, but %s[%d] is version "
 									   INT64_FORMAT ", not " INT64_FORMAT " as expected version " INT64_FORMAT " implies.",
-									   sa->len, sa->name, sa->actual, sa->label, i,
+									   stream_quote(sa->name, sa->len), sa->actual, sa->label, i,
 									   sa->events[i].version, base + 1 + i, sa->expected)));
 		}
 		sa->has_result = true;
@@ -580,8 +600,8 @@ writer_add_spi(AppendWriter *w, StreamAppend *sa, AppendEvent *ev)
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 errmsg("a trigger on agentstore.events skipped an event of stream \"%.*s\"",
-						sa->len, sa->name),
+				 errmsg("a trigger on agentstore.events skipped an event of stream \"%s\"",
+						stream_quote(sa->name, sa->len)),
 				 errdetail("BEFORE ROW triggers must not skip events: versions would have gaps.")));
 	ev->position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1, &isnull));
@@ -684,6 +704,7 @@ run_appends(List *appends, const char *funcname)
 	rel = events_table_open(&table);
 	cols = table->cols;
 	rte = check_permissions(rel, &cols);
+	refuse_under_rls(rel, funcname);
 
 	order = palloc(sizeof(StreamAppend *) * Max(list_length(appends), 1));
 	foreach(lc, appends)
@@ -761,7 +782,7 @@ append_events(FunctionCallInfo fcinfo, bool events_as_text)
 		elog(ERROR, "return type must be a row type");
 
 	stream_append_init(&sa, PG_GETARG_TEXT_PP(0), !PG_ARGISNULL(2),
-					   PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), "events");
+					   PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), "stream", "events");
 	if (events_as_text)
 		stream_parse_events_text(&sa, PG_GETARG_TEXT_PP(1));
 	else

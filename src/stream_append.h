@@ -96,7 +96,8 @@ extern Relation events_table_open(const EventsTable **table);
 #define EVENT_ID_MAX_LEN	255
 
 extern void stream_append_init(StreamAppend *sa, text *stream, bool has_expected,
-							   int64 expected, const char *label);
+							   int64 expected, const char *argname,
+							   const char *label);
 extern void stream_parse_events(StreamAppend *sa, JsonbValue *array);
 extern void stream_parse_events_jsonb(StreamAppend *sa, Jsonb *events);
 extern void stream_parse_events_text(StreamAppend *sa, text *events);

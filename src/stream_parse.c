@@ -53,15 +53,57 @@ parse_error_callback(void *arg)
 }
 
 /*
- * Set up an append of 'stream': validate the name and the expectation.
- * 'label' names the events array in messages.
+ * A user value quoted in a message: at most STREAM_QUOTE_MAX_BYTES bytes,
+ * cut at a character boundary, with "..." if cut.  Never the whole of a
+ * large argument, never half a character.
+ */
+char *
+stream_quote(const char *value, int len)
+{
+	int			clip = pg_mbcliplen(value, len, Min(len, STREAM_QUOTE_MAX_BYTES));
+
+	return psprintf("%.*s%s", clip, value, clip < len ? "..." : "");
+}
+
+/*
+ * Check a stream name given as argument 'argname': 1 to STREAM_NAME_MAX_LEN
+ * characters, else 22023 naming the argument.  A name far beyond the limit
+ * is not counted to the end.
  */
 void
-stream_append_init(StreamAppend *sa, text *stream, bool has_expected,
-				   int64 expected, const char *label)
+stream_check_name(const char *argname, const char *name, int len)
 {
 	int			nchars;
 
+	/* No more characters than bytes; count no further than needed. */
+	if (len >= 1 && len <= STREAM_NAME_MAX_LEN)
+		return;
+	if (len < 1)
+		nchars = 0;
+	else
+		nchars = pg_mbstrlen_with_len(name,
+									  pg_mbcliplen(name, len,
+												   Min(len, STREAM_NAME_MAX_LEN * pg_database_encoding_max_length())));
+	if (nchars >= 1 && nchars <= STREAM_NAME_MAX_LEN)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid stream name"),
+			 nchars == 0 ?
+			 errdetail("%s is empty; a stream name has 1 to %d characters.",
+					   argname, STREAM_NAME_MAX_LEN) :
+			 errdetail("%s \"%s\" has more than %d characters, the most a stream name can have.",
+					   argname, stream_quote(name, len), STREAM_NAME_MAX_LEN)));
+}
+
+/*
+ * Set up an append of 'stream' (argument 'argname'): validate the name and
+ * the expectation.  'label' names the events array in messages.
+ */
+void
+stream_append_init(StreamAppend *sa, text *stream, bool has_expected,
+				   int64 expected, const char *argname, const char *label)
+{
 	memset(sa, 0, sizeof(StreamAppend));
 	sa->stream = stream;
 	sa->name = VARDATA_ANY(stream);
@@ -70,14 +112,7 @@ stream_append_init(StreamAppend *sa, text *stream, bool has_expected,
 	sa->expected = expected;
 	sa->label = pstrdup(label);
 
-	nchars = pg_mbstrlen_with_len(sa->name, sa->len);
-	if (nchars < 1 || nchars > STREAM_NAME_MAX_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid stream name"),
-				 errdetail("A stream name has 1 to %d characters; \"%.*s%s\" has %d.",
-						   STREAM_NAME_MAX_LEN, Min(sa->len, 64), sa->name,
-						   sa->len > 64 ? "..." : "", nchars)));
+	stream_check_name(argname, sa->name, sa->len);
 	if (has_expected)
 		stream_validate_expected_version(expected);
 }
@@ -124,8 +159,8 @@ report_unknown_key(JsonbContainer *object, const char *const *keys, int nkeys,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s", kind),
-					 errdetail("%s has the unknown key \"%.*s\".", what,
-							   v.val.string.len, v.val.string.val),
+					 errdetail("%s has the unknown key \"%s\".", what,
+							   stream_quote(v.val.string.val, v.val.string.len)),
 					 errhint("%s", hint)));
 	}
 	elog(ERROR, "unknown key not found");
@@ -427,10 +462,10 @@ stream_check_duplicate_ids(StreamAppend *sa)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("duplicate event id in one append"),
-					 errdetail("%s[%d] and %s[%d] have the same event id \"%.*s\".",
+					 errdetail("%s[%d] and %s[%d] have the same event id \"%s\".",
 							   sa->label, (int) (ids[i - 1] - sa->events),
 							   sa->label, (int) (ids[i] - sa->events),
-							   ids[i]->event_id_len, ids[i]->event_id)));
+							   stream_quote(ids[i]->event_id, ids[i]->event_id_len))));
 	}
 	pfree(ids);
 }
@@ -543,7 +578,7 @@ stream_parse_appends(Jsonb *appends)
 													stream.val.string.len),
 						   has_expected,
 						   has_expected ? json_int64(&expected, psprintf("%s.expected_version", what)) : 0,
-						   psprintf("%s.events", what));
+						   psprintf("%s.stream", what), psprintf("%s.events", what));
 		sa->index = i;
 		stream_parse_events(sa, &events);
 		result = lappend(result, sa);
@@ -566,8 +601,8 @@ stream_parse_appends(Jsonb *appends)
 				memcmp(sorted[k]->name, sorted[k - 1]->name, sorted[k]->len) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("stream \"%.*s\" appears twice in one append_streams call",
-								sorted[k]->len, sorted[k]->name),
+						 errmsg("stream \"%s\" appears twice in one append_streams call",
+								stream_quote(sorted[k]->name, sorted[k]->len)),
 						 errdetail("appends[%d] and appends[%d] name the same stream.",
 								   sorted[k - 1]->index, sorted[k]->index)));
 		}

@@ -75,6 +75,18 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				 errmsg("%s must not be NULL", name)));
 }
 
+/* The stream argument: not NULL, a valid stream name. */
+static Datum
+get_stream(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *stream;
+
+	require_arg(fcinfo, argno, "stream");
+	stream = PG_GETARG_TEXT_PP(argno);
+	stream_check_name("stream", VARDATA_ANY(stream), VARSIZE_ANY_EXHDR(stream));
+	return PointerGetDatum(stream);
+}
+
 /* max_count must be 1..STREAM_READ_MAX_COUNT. */
 static int32
 get_max_count(FunctionCallInfo fcinfo, int argno)
@@ -144,7 +156,7 @@ agentstore_read_stream(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	int32		max_count;
 
-	require_arg(fcinfo, 0, "stream");
+	args[0] = get_stream(fcinfo, 0);
 	require_arg(fcinfo, 1, "from_version");
 	max_count = get_max_count(fcinfo, 2);
 	if (PG_GETARG_INT64(1) < 0)
@@ -152,7 +164,6 @@ agentstore_read_stream(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("from_version must not be negative"),
 				 errdetail("from_version is " INT64_FORMAT ".", PG_GETARG_INT64(1))));
-	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	args[2] = Int32GetDatum(max_count);
 
@@ -258,8 +269,10 @@ agentstore_read_category(PG_FUNCTION_ARGS)
 		memchr(VARDATA_ANY(category), '-', VARSIZE_ANY_EXHDR(category)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid category \"%s\"", text_to_cstring(category)),
-				 errdetail("A category is the non-empty part of a stream name before its first '-'.")));
+				 errmsg("invalid category"),
+				 errdetail("category is \"%s\"; a category is the non-empty part of a stream name before its first '-'.",
+						   stream_quote(VARDATA_ANY(category),
+										VARSIZE_ANY_EXHDR(category)))));
 	if (PG_ARGISNULL(3) != PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -316,8 +329,7 @@ agentstore_stream_version(PG_FUNCTION_ARGS)
 	Datum		result;
 	bool		isnull;
 
-	require_arg(fcinfo, 0, "stream");
-	args[0] = PG_GETARG_DATUM(0);
+	args[0] = get_stream(fcinfo, 0);
 	SPI_connect();
 	run_kept(&version_plan,
 			 "SELECT pg_catalog.max(version) FROM agentstore.events"

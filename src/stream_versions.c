@@ -39,6 +39,21 @@
  *   (a no-op if the lock is still held) and probes again.  A 10,000-row
  *   COPY into one stream therefore costs one lock and one probe.
  *
+ * Deleted events (the TTL purge, delete_session, a DELETE) would lower the
+ * greatest version and let a later append issue their versions again.  So
+ * the probe also reads the stream's high-water mark in
+ * agentstore.stream_heads, which a DELETE trigger keeps (stream_heads.c),
+ * and takes the greater of the two: one more index probe on a small table,
+ * once per stream and transaction.
+ *
+ * A row of the version trigger whose event id the stream already holds
+ * (stream_version_for_row) is looked up through the unique (stream,
+ * event_id) index under the same lock and consumes no version: INSERT ...
+ * ON CONFLICT skips it or updates the stored row.
+ *
+ * Versions stop at the largest bigint: past it, a clear error names the
+ * stream (stream_check_version_room) instead of a wrapped version.
+ *
  * Rows that arrive with a version (pg_dump, migrations: "import mode") keep
  * it; only the primary key checks them, and they take no lock.  If this
  * transaction already numbers that stream, the cache is moved past the
@@ -80,7 +95,7 @@ typedef struct StreamEntry
 	int			len;
 	char	   *name;			/* not NUL-terminated */
 	uint64		hash;
-	int64		next_version;	/* next version to hand out */
+	int64		last_version;	/* highest version handed out or seen */
 } StreamEntry;
 
 /* Hash table entry: the streams whose names hash to 'hash'. */
@@ -144,7 +159,8 @@ stream_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 stream_relcache_callback(Datum arg, Oid relid)
 {
-	if (!OidIsValid(relid) || relid == table_info.relid)
+	if (!OidIsValid(relid) || relid == table_info.relid ||
+		relid == table_info.heads_relid)
 		table_info_valid = false;
 }
 
@@ -222,6 +238,8 @@ stream_table_info(Relation rel)
 	table_info.transaction_id_attnum = column_attnum(tupdesc, "transaction_id", XID8OID);
 	table_info.event_id_attnum = column_attnum(tupdesc, "event_id", TEXTOID);
 	table_info.pkey_index = RelationGetPrimaryKeyIndex(rel);
+	table_info.heads_relid = get_relname_relid("stream_heads",
+											   RelationGetNamespace(rel));
 
 	if (table_info.stream_attnum == InvalidAttrNumber ||
 		table_info.version_attnum == InvalidAttrNumber ||
@@ -258,42 +276,88 @@ stream_table_info(Relation rel)
 }
 
 /*
- * Highest version of the stream in the table, 0 if none: one backward probe
- * of the primary key, with SnapshotSelf (see the file header for why).
+ * One probe of a unique-prefix index of 'heap' on text keys with
+ * SnapshotSelf (see the file header for why): the first row in 'dir'.
+ * Returns false if there is none, else the int8 columns 'attnums'.
+ */
+static bool
+probe_index(Relation heap, Oid indexoid, int nkeys, text **keyvals,
+			ScanDirection dir, int natts, const AttrNumber *attnums,
+			int64 *out)
+{
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];
+	TupleTableSlot *slot;
+	bool		found;
+
+	Assert(nkeys <= lengthof(keys));
+	index = index_open(indexoid, AccessShareLock);
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber,
+							   InvalidOid, index->rd_indcollation[i], F_TEXTEQ,
+							   PointerGetDatum(keyvals[i]));
+	slot = table_slot_create(heap, NULL);
+	scan = index_beginscan(heap, index, SnapshotSelf, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, dir, slot);
+	if (found)
+	{
+		for (int i = 0; i < natts; i++)
+		{
+			bool		isnull;
+			Datum		value = slot_getattr(slot, attnums[i], &isnull);
+
+			out[i] = isnull ? 0 : DatumGetInt64(value);
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+	return found;
+}
+
+/* A text datum of 'len' bytes at 'name', in the current context. */
+static text *
+make_text(const char *name, int len)
+{
+	return cstring_to_text_with_len(name, len);
+}
+
+/*
+ * The stream's current version, 0 if none: the greatest version in the
+ * table (one backward probe of the primary key), or the stream's
+ * high-water mark in agentstore.stream_heads if that is greater (its
+ * newest events have been deleted: their versions must not be issued
+ * again).
  */
 static int64
 probe_stream_version(Relation rel, const StreamTableInfo *info,
 					 const char *name, int len)
 {
-	Relation	index;
-	IndexScanDesc scan;
-	ScanKeyData key;
-	TupleTableSlot *slot;
-	text	   *stream;
+	text	   *stream = make_text(name, len);
 	int64		result = 0;
 
-	stream = (text *) palloc(VARHDRSZ + len);
-	SET_VARSIZE(stream, VARHDRSZ + len);
-	memcpy(VARDATA(stream), name, len);
-
-	index = index_open(info->pkey_index, AccessShareLock);
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   index->rd_indcollation[0], F_TEXTEQ,
-						   PointerGetDatum(stream));
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, index, SnapshotSelf, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	probe_index(rel, info->pkey_index, 1, &stream, BackwardScanDirection,
+				1, &info->version_attnum, &result);
+	if (OidIsValid(info->heads_relid))
 	{
-		bool		isnull;
-		Datum		version = slot_getattr(slot, info->version_attnum, &isnull);
+		Relation	heads = try_table_open(info->heads_relid, AccessShareLock);
 
-		if (!isnull)
-			result = DatumGetInt64(version);
+		if (heads != NULL)
+		{
+			AttrNumber	attnum = column_attnum(RelationGetDescr(heads), "version", INT8OID);
+			Oid			pkey = RelationGetPrimaryKeyIndex(heads);
+			int64		head = 0;
+
+			if (attnum != InvalidAttrNumber && OidIsValid(pkey) &&
+				probe_index(heads, pkey, 1, &stream, ForwardScanDirection,
+							1, &attnum, &head) &&
+				head > result)
+				result = head;
+			table_close(heads, AccessShareLock);
+		}
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
 	pfree(stream);
 	return result;
 }
@@ -394,11 +458,25 @@ locked_stream(Relation rel, const char *name, int len)
 	entry->len = len;
 	entry->relid = relid;
 	entry->hash = hash;
-	entry->next_version = current + 1;
+	entry->last_version = current;
 	entry->next = bucket->entries;
 	bucket->entries = entry;
 	last_entry = entry;
 	return entry;
+}
+
+/*
+ * Refuse to go past the largest version: a clear error naming the stream
+ * rather than a wrapped, negative version.
+ */
+static void
+version_out_of_range(const char *name, int len, int64 current)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("stream \"%s\" has no version left", stream_quote(name, len)),
+			 errdetail("Stream \"%s\" is at version " INT64_FORMAT ", the largest version a stream can have.",
+					   stream_quote(name, len), current)));
 }
 
 /*
@@ -410,30 +488,73 @@ int64
 stream_reserve_versions(Relation rel, const char *name, int len, int64 count)
 {
 	StreamEntry *entry = locked_stream(rel, name, len);
-	int64		first = entry->next_version;
+	int64		last = entry->last_version;
 
 	Assert(count >= 0);
-	if (first > PG_INT64_MAX - count)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("stream version out of range"),
-				 errdetail("Stream \"%.*s\" is at version " INT64_FORMAT ".",
-						   len, name, first - 1)));
-	entry->next_version = first + count;
-	return first;
+	stream_check_version_room(name, len, last, count);
+	entry->last_version = last + count;
+	return last + 1;
+}
+
+/*
+ * Raise 22003 naming the stream if 'count' more versions after 'current'
+ * would exceed the largest bigint.  Anyone who numbers events of a stream
+ * outside stream_reserve_versions must call this first.
+ */
+void
+stream_check_version_room(const char *name, int len, int64 current, int64 count)
+{
+	if (count > 0 && current > PG_INT64_MAX - count)
+		version_out_of_range(name, len, current);
+}
+
+/*
+ * The version for a row of the version trigger that has none.  If the row
+ * has an event id that the stream already holds (committed, or written
+ * earlier by this transaction), the row will either be skipped by an
+ * INSERT ... ON CONFLICT or fail on the unique (stream, event_id) index:
+ * it must not consume a version.  It then gets the next version without
+ * that version being handed out (*duplicate = true), so that the unique
+ * index on the event id, not the primary key, is what it runs into.
+ */
+int64
+stream_version_for_row(Relation rel, const char *name, int len,
+					   text *event_id, bool *duplicate)
+{
+	const StreamTableInfo *info = stream_table_info(rel);
+	StreamEntry *entry = locked_stream(rel, name, len);
+
+	*duplicate = false;
+	if (event_id != NULL && OidIsValid(info->event_id_index) &&
+		entry->last_version > 0)
+	{
+		text	   *keys[2];
+		int64		stored;
+
+		keys[0] = make_text(name, len);
+		keys[1] = event_id;
+		*duplicate = probe_index(rel, info->event_id_index, 2, keys,
+								 ForwardScanDirection, 1,
+								 &info->version_attnum, &stored);
+		pfree(keys[0]);
+		if (*duplicate)
+			return entry->last_version < PG_INT64_MAX ?
+				entry->last_version + 1 : entry->last_version;
+	}
+	return stream_reserve_versions(rel, name, len, 1);
 }
 
 /* The current version of a stream (0 = no event), under its lock. */
 int64
 stream_locked_version(Relation rel, const char *name, int len)
 {
-	return locked_stream(rel, name, len)->next_version - 1;
+	return locked_stream(rel, name, len)->last_version;
 }
 
 /*
  * A row arrived with its version (import mode).  It takes no lock: the
  * primary key alone checks it.  If this transaction numbers the stream, move
- * the next version past it; if not, the probe will see the row when the
+ * the last version up to it; if not, the probe will see the row when the
  * stream is first locked.
  */
 void
@@ -442,8 +563,8 @@ stream_note_version(Relation rel, const char *name, int len, int64 version)
 	uint64		hash;
 	StreamEntry *entry = find_stream(RelationGetRelid(rel), name, len, &hash);
 
-	if (entry != NULL && version >= entry->next_version && version < PG_INT64_MAX)
-		entry->next_version = version + 1;
+	if (entry != NULL && version > entry->last_version)
+		entry->last_version = version;
 }
 
 /* Reject an expected version that is neither >= 0 nor a known constant. */
@@ -491,7 +612,8 @@ stream_check_expected_version(const char *name, int len, bool has_expected,
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_AGENTSTORE_WRONG_EXPECTED_VERSION),
-				 errmsg("wrong expected version for stream \"%.*s\"", len, name),
-				 errdetail("Stream \"%.*s\" is at version " INT64_FORMAT ", expected %s.",
-						   len, name, actual, describe_expected(expected))));
+				 errmsg("wrong expected version for stream \"%s\"",
+						stream_quote(name, len)),
+				 errdetail("Stream \"%s\" is at version " INT64_FORMAT ", expected %s.",
+						   stream_quote(name, len), actual, describe_expected(expected))));
 }

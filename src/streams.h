@@ -22,6 +22,9 @@
 /* Longest stream name (events_stream_check). */
 #define STREAM_NAME_MAX_LEN			1024
 
+/* Most bytes of a user value quoted in a message (see stream_quote). */
+#define STREAM_QUOTE_MAX_BYTES		64
+
 /*
  * Expected-version constants of the append functions (NULL = any).  0 is an
  * exact expectation too: the stream has no event yet, like STREAM_NO_STREAM.
@@ -46,6 +49,7 @@ typedef struct StreamTableInfo
 	AttrNumber	event_id_attnum;	/* InvalidAttrNumber if none */
 	Oid			pkey_index;		/* (stream, version) */
 	Oid			event_id_index; /* unique (stream, event_id), or InvalidOid */
+	Oid			heads_relid;	/* stream_heads beside it, or InvalidOid */
 	uint64		generation;		/* changes whenever the table is looked up again */
 } StreamTableInfo;
 
@@ -58,6 +62,18 @@ extern uint64 stream_lock_key(Relation rel, const char *name, int len);
 extern int64 stream_reserve_versions(Relation rel, const char *name, int len,
 									 int64 count);
 
+/*
+ * The version trigger's numbering of one row: a version handed out, or, if
+ * the row's event id is already in the stream, one that is not
+ * (*duplicate): the row will be skipped by ON CONFLICT or fail.
+ */
+extern int64 stream_version_for_row(Relation rel, const char *name, int len,
+									text *event_id, bool *duplicate);
+
+/* 22003 naming the stream if 'count' versions after 'current' overflow. */
+extern void stream_check_version_room(const char *name, int len,
+									  int64 current, int64 count);
+
 /* Lock the stream (if not yet) and return its current version (0 = none). */
 extern int64 stream_locked_version(Relation rel, const char *name, int len);
 
@@ -69,6 +85,14 @@ extern void stream_note_version(Relation rel, const char *name, int len,
 extern void stream_check_expected_version(const char *name, int len,
 										  bool has_expected, int64 expected,
 										  int64 actual);
+
+/*
+ * Argument checks (stream_parse.c): a stream name of 1..STREAM_NAME_MAX_LEN
+ * characters, else 22023 naming the argument; and a user value quoted in a
+ * message as a bounded, character-aligned prefix.
+ */
+extern void stream_check_name(const char *argname, const char *name, int len);
+extern char *stream_quote(const char *value, int len);
 
 /* Reject expected versions that are neither >= 0 nor a known constant. */
 extern void stream_validate_expected_version(int64 expected);

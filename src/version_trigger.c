@@ -8,7 +8,12 @@
  * A row without a version gets the stream's next version from the version
  * module (stream_versions.c): the first row of a stream in a transaction
  * takes the stream's lock and probes the primary key, later rows count on
- * in memory.  A row with a version keeps it ("import mode": pg_dump,
+ * in memory.  A row whose event id the stream already holds (committed, or
+ * written earlier by this transaction) consumes no version: it gets the
+ * next one without it being handed out, and then either INSERT ... ON
+ * CONFLICT skips it (DO NOTHING) or updates the stored row, keeping the
+ * stored version (DO UPDATE), or the unique (stream, event_id) index
+ * refuses it.  Either way no number is lost.  A row with a version keeps it ("import mode": pg_dump,
  * migrations); only the primary key checks it.
  *
  * The trigger also stamps transaction_id with the inserting transaction,
@@ -91,8 +96,21 @@ agentstore_version_trigger(PG_FUNCTION_ARGS)
 	version = heap_getattr(tuple, info->version_attnum, tupdesc, &isnull);
 	if (isnull)
 	{
+		text	   *event_id = NULL;
+		bool		duplicate;
+
+		if (info->event_id_attnum != InvalidAttrNumber)
+		{
+			Datum		id = heap_getattr(tuple, info->event_id_attnum, tupdesc,
+										  &isnull);
+
+			if (!isnull)
+				event_id = DatumGetTextPP(id);
+		}
 		cols[ncols] = info->version_attnum;
-		values[ncols++] = Int64GetDatum(stream_reserve_versions(rel, name, len, 1));
+		values[ncols++] = Int64GetDatum(stream_version_for_row(rel, name, len,
+															   event_id,
+															   &duplicate));
 	}
 	else
 		stream_note_version(rel, name, len, DatumGetInt64(version));

@@ -10,7 +10,7 @@ SELECT has_schema('agentstore');
 -- Adding a table means adding it here.
 SELECT tables_are('agentstore', ARRAY[
     'sessions', 'app_states', 'user_states', 'session_summaries',
-    'events',
+    'events', 'stream_heads',
     'checkpoint_threads', 'checkpoints', 'checkpoint_blobs', 'checkpoint_writes',
     'ttl_runs']);
 SELECT sequences_are('agentstore', ARRAY[

@@ -1,7 +1,7 @@
 -- pgTAP contract of the event stream tables: keys, indexes, columns.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(10);
+SELECT plan(14);
 
 SELECT col_is_pk('agentstore', 'events', ARRAY['stream', 'version']::name[], 'primary key of events');
 SELECT indexes_are('agentstore', 'events', ARRAY[
@@ -16,6 +16,14 @@ SELECT has_column('agentstore', 'events', 'deleted_at', 'events are soft-deleted
 SELECT has_trigger('agentstore', 'events', 'zz_events_version', 'the version trigger numbers plain INSERT and COPY');
 SELECT trigger_is('agentstore', 'events', 'zz_events_version', 'agentstore', 'version_trigger');
 SELECT col_type_is('agentstore', 'events', 'position', 'pg_catalog', 'bigint', 'positions are bigint');
+
+-- High-water marks: versions of deleted events are never issued again.
+SELECT col_is_pk('agentstore', 'stream_heads', ARRAY['stream']::name[], 'one high-water mark per stream');
+SELECT col_type_is('agentstore', 'stream_heads', 'version', 'pg_catalog', 'bigint', 'high-water marks are bigint');
+SELECT trigger_is('agentstore', 'events', 'zz_events_stream_heads', 'agentstore', 'stream_heads_trigger');
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c
+            WHERE e.extname = 'agentstore' AND c = 'agentstore.stream_heads'::regclass),
+          1, 'pg_dump dumps stream_heads');
 
 SELECT * FROM finish();
 ROLLBACK;

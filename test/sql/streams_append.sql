@@ -272,7 +272,9 @@ SELECT * FROM agentstore.append_events('sapp-before', '[{"type": "skip me"}]');
 DROP TRIGGER sapp_before ON agentstore.events;
 
 -- Privileges: append_events needs INSERT and SELECT on agentstore.events
--- (as INSERT ... RETURNING), like any client; row-level security applies.
+-- (as INSERT ... RETURNING), like any client.  Under row-level security it
+-- refuses (0A000): INSERT honours the policies and is numbered by the
+-- trigger (test/sql/streams_integrity.sql has the tenant matrix).
 CREATE ROLE sapp_writer;
 GRANT USAGE ON SCHEMA agentstore TO sapp_writer;
 GRANT USAGE ON SEQUENCE agentstore.events_position_seq TO sapp_writer;
@@ -290,6 +292,8 @@ CREATE POLICY sapp_write ON agentstore.events FOR INSERT WITH CHECK (stream LIKE
 SET ROLE sapp_writer;
 SELECT first_version FROM agentstore.append_events('sapp-priv', '[{"type": "allowed"}]');
 SELECT * FROM agentstore.append_events('sapp-other', '[{"type": "denied"}]');
+INSERT INTO agentstore.events (stream, type) VALUES ('sapp-priv', 'allowed') RETURNING version;
+INSERT INTO agentstore.events (stream, type) VALUES ('sapp-other', 'denied');
 RESET ROLE;
 DROP POLICY sapp_read ON agentstore.events;
 DROP POLICY sapp_write ON agentstore.events;

@@ -48,8 +48,11 @@ sub one_write
 	}
 	if ($kind == 1)
 	{
+		# Only if the transaction is not aborted: a COPY refused at its start
+		# would make psql run the data lines as SQL.
 		my $lines = join('', map { stream() . "\t$tag copy\n" } 1 .. 1 + int(rand(20)));
-		return "COPY agentstore.events (stream, type) FROM STDIN;\n$lines\\.\n";
+		return "\\set copy_ok false\nSELECT true AS copy_ok \\gset\n\\if :copy_ok\n"
+		  . "COPY agentstore.events (stream, type) FROM STDIN;\n$lines\\.\n\\endif\n";
 	}
 	if ($kind == 2)
 	{
