@@ -39,3 +39,4 @@ REVOKE ALL ON FUNCTION agentstore.version_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_flush() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_begin() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agentstore.stream_heads_trigger() FROM PUBLIC;

@@ -61,6 +61,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "stream_append.h"
 #include "streams.h"
 
@@ -111,28 +112,27 @@ PG_FUNCTION_INFO_V1(agentstore_append_streams);
  * that column privileges and the ExecutorCheckPerms hook apply.  Returns the
  * range table entry, which the bulk path's executor state uses.
  */
-static RangeTblEntry *
+static CompatRelPerms
 check_permissions(Relation rel, const AppendColumns *cols)
 {
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	AttrNumber	inserted[] = {cols->stream, cols->version, cols->event_id, cols->type,
 	cols->data, cols->metadata, cols->expires_at};
 	AttrNumber	selected[] = {cols->stream, cols->version, cols->event_id, cols->position};
+	Bitmapset  *inserted_set = NULL;
+	Bitmapset  *selected_set = NULL;
+	CompatRelPerms perms;
 
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	rte->requiredPerms = ACL_INSERT | ACL_SELECT;
-	rte->checkAsUser = InvalidOid;
 	for (int i = 0; i < lengthof(inserted); i++)
-		rte->insertedCols = bms_add_member(rte->insertedCols,
-										   inserted[i] - FirstLowInvalidHeapAttributeNumber);
+		inserted_set = bms_add_member(inserted_set,
+									  inserted[i] - FirstLowInvalidHeapAttributeNumber);
 	for (int i = 0; i < lengthof(selected); i++)
-		rte->selectedCols = bms_add_member(rte->selectedCols,
-										   selected[i] - FirstLowInvalidHeapAttributeNumber);
-	ExecCheckRTPerms(list_make1(rte), true);
-	return rte;
+		selected_set = bms_add_member(selected_set,
+									  selected[i] - FirstLowInvalidHeapAttributeNumber);
+	perms = compat_relation_perms(RelationGetRelid(rel), rel->rd_rel->relkind,
+								  RowExclusiveLock, ACL_INSERT | ACL_SELECT,
+								  selected_set, inserted_set, NULL);
+	compat_check_perms(&perms);
+	return perms;
 }
 
 /*
@@ -437,7 +437,7 @@ fill_row(AppendWriter *w, StreamAppend *sa, AppendEvent *ev,
  */
 static void
 writer_begin(AppendWriter *w, Relation rel, const EventsTable *table,
-			 RangeTblEntry *rte, bool bulk, int64 nrows)
+			 const CompatRelPerms *perms, bool bulk, int64 nrows)
 {
 	const AppendColumns *cols = &table->cols;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -470,7 +470,7 @@ writer_begin(AppendWriter *w, Relation rel, const EventsTable *table,
 
 	w->cid = GetCurrentCommandId(true);
 	w->estate->es_output_cid = w->cid;
-	ExecInitRangeTable(w->estate, list_make1(rte));
+	compat_init_range_table(w->estate, perms);
 	w->rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(w->estate, w->rri, 1);
 	CheckValidResultRel(w->rri, CMD_INSERT);
@@ -514,8 +514,8 @@ writer_flush(AppendWriter *w)
 		List	   *recheck = NIL;
 
 		if (w->rri->ri_NumIndices > 0)
-			recheck = ExecInsertIndexTuples(w->rri, w->slots[i], estate,
-											false, false, NULL, NIL);
+			recheck = compat_insert_index_tuples(w->rri, w->slots[i], estate,
+												 false, false, NULL, NIL, false);
 		ExecARInsertTriggers(estate, w->rri, w->slots[i], recheck,
 							 w->transition_capture);
 		list_free(recheck);
@@ -691,7 +691,7 @@ run_appends(List *appends, const char *funcname)
 	const EventsTable *table;
 	AppendColumns cols;
 	Relation	rel;
-	RangeTblEntry *rte;
+	CompatRelPerms perms;
 	StreamAppend **order;
 	AppendWriter w;
 	ListCell   *lc;
@@ -703,7 +703,7 @@ run_appends(List *appends, const char *funcname)
 
 	rel = events_table_open(&table);
 	cols = table->cols;
-	rte = check_permissions(rel, &cols);
+	perms = check_permissions(rel, &cols);
 	refuse_under_rls(rel, funcname);
 
 	order = palloc(sizeof(StreamAppend *) * Max(list_length(appends), 1));
@@ -733,7 +733,7 @@ run_appends(List *appends, const char *funcname)
 		bulk = bulk_path_allowed(rel, table);
 		if (!bulk && SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		writer_begin(&w, rel, table, rte, bulk, nrows);
+		writer_begin(&w, rel, table, &perms, bulk, nrows);
 		foreach(lc, appends)
 			write_stream(&w, lfirst(lc));
 		writer_end(&w);

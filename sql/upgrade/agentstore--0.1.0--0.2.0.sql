@@ -139,3 +139,28 @@ REVOKE ALL ON FUNCTION agentstore.version_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_flush() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore.session_import_begin() FROM PUBLIC;
+
+-- Streams: a high-water mark per stream whose events were deleted, so that
+-- versions are never issued twice.
+CREATE TABLE agentstore.stream_heads (
+    stream          text COLLATE "C" PRIMARY KEY,
+    version         bigint NOT NULL,
+    CONSTRAINT stream_heads_version_check CHECK (version > 0)
+);
+
+COMMENT ON TABLE agentstore.stream_heads IS 'highest version deleted from each stream: versions are never issued twice';
+
+CREATE FUNCTION agentstore.stream_heads_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'agentstore_stream_heads_trigger';
+
+COMMENT ON FUNCTION agentstore.stream_heads_trigger() IS 'AFTER DELETE statement trigger of agentstore.events: records the high-water mark of each stream';
+
+CREATE TRIGGER zz_events_stream_heads
+    AFTER DELETE ON agentstore.events
+    REFERENCING OLD TABLE AS deleted_events
+    FOR EACH STATEMENT EXECUTE FUNCTION agentstore.stream_heads_trigger();
+
+SELECT pg_catalog.pg_extension_config_dump('agentstore.stream_heads', '');
+REVOKE ALL ON FUNCTION agentstore.stream_heads_trigger() FROM PUBLIC;

@@ -220,6 +220,10 @@ INSERT INTO calls (fn, label, call) VALUES
 -- streams
 ('agentstore.version_trigger()', 'INSERT INTO events',
  $$INSERT INTO agentstore.events (stream, type) VALUES ('order-1', 'inserted')$$),
+('agentstore.stream_heads_trigger()', 'stream_heads_trigger on own table',
+ $$CREATE TEMP TABLE own_deleted (stream text, version bigint);
+   CREATE TRIGGER h AFTER DELETE ON own_deleted REFERENCING OLD TABLE AS deleted_events
+     FOR EACH STATEMENT EXECUTE FUNCTION agentstore.stream_heads_trigger()$$),
 ('agentstore.version_trigger()', 'version_trigger on own table',
  $$CREATE TEMP TABLE own_events (stream text COLLATE "C" NOT NULL, version bigint,
                                  transaction_id xid8, PRIMARY KEY (stream, version));
