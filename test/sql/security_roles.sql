@@ -403,6 +403,8 @@ ROLLBACK;
 DELETE FROM agentstore.events e USING agentstore.sessions s
  WHERE s.app_name = 'demo' AND (e.stream = 'session-' || s.id OR e.stream LIKE 'track-' || s.id || '-%');
 DELETE FROM agentstore.events WHERE stream = 'order-1';
+-- the high-water marks of the streams deleted here, as the sequences are restored
+DELETE FROM agentstore.stream_heads WHERE stream = 'order-1' OR stream ~ '^(session|track)-';
 DELETE FROM agentstore.sessions WHERE app_name = 'demo';
 DELETE FROM agentstore.app_states WHERE app_name = 'demo';
 DELETE FROM agentstore.user_states WHERE app_name = 'demo';

@@ -274,6 +274,8 @@ DELETE FROM agentstore.events e USING agentstore.sessions s
  WHERE s.app_name IN ('sp', 'spw', 'other')
    AND (e.stream = 'session-' || s.id OR e.stream LIKE 'track-' || s.id || '-%');
 DELETE FROM agentstore.events WHERE stream ~ '^spw?-';
+-- the high-water marks of the streams deleted here, as the sequences are restored
+DELETE FROM agentstore.stream_heads WHERE stream ~ '^(spw?|session|track)-';
 DELETE FROM agentstore.sessions WHERE app_name IN ('sp', 'spw', 'other');
 DELETE FROM agentstore.app_states WHERE app_name IN ('sp', 'spw', 'other');
 DELETE FROM agentstore.user_states WHERE app_name IN ('sp', 'spw', 'other');

@@ -86,7 +86,10 @@ SELECT string_agg(format('%s %s', c.relname,
 	my @differ = ((map { "only after the upgrade: $_" } grep { !$fresh_lines{$_} } sort keys %got_lines),
 		(map { "only in a fresh install: $_" } grep { !$got_lines{$_} } sort keys %fresh_lines));
 	is(join("\n", @differ), '', "$release upgraded matches a fresh install");
-	is($node->safe_psql($db, $counts_sql), $before, "$release: every table keeps its rows");
+	# tables the upgrade adds are left out
+	my %after = map { split / / } split /, /, $node->safe_psql($db, $counts_sql);
+	is(join(', ', map { my ($t) = split / /; "$t $after{$t}" } split /, /, $before),
+		$before, "$release: every table keeps its rows");
 	is($node->safe_psql($db, q{SELECT count(*) FROM agentstore.sessions WHERE session_id = 'kept'}),
 		'1', "$release: data survives the upgrade");
 
