@@ -21,6 +21,8 @@
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 
+#include "compat.h"
+
 /* Longest prefix of a value quoted in a message, in bytes. */
 #define ARGCHECK_QUOTE_MAX	64
 
@@ -54,9 +56,9 @@ extern char *argcheck_name(const ArgName *name);
 extern char *argcheck_quote(const char *value, int len);
 extern const char *argcheck_json_type(const JsonbValue *v);
 
-extern void argcheck_fail(ArgProblem problem, const ArgName *name,
-						  const char *detail_fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern COMPAT_NORETURN void argcheck_fail(ArgProblem problem, const ArgName *name,
+										  const char *detail_fmt,...)
+			pg_attribute_printf(3, 4) COMPAT_NORETURN_SUFFIX;
 
 extern void argcheck_not_null(FunctionCallInfo fcinfo, int argno,
 							  const char *arg);

@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "compat.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -205,7 +206,7 @@ table_open_for_read(CpTable *t, const char *name,
 	int			i;
 
 	open_checked(t, name, cols, types, ncols);
-	indexoid = RelationGetPrimaryKeyIndex(t->heap);
+	indexoid = compat_primary_key_index(t->heap);
 	if (!OidIsValid(indexoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -224,7 +225,7 @@ table_open_for_read(CpTable *t, const char *name,
 		ScanKeyEntryInitialize(&t->keys[i], 0, i + 1, BTEqualStrategyNumber,
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, (Datum) 0);
 	}
-	t->scan = index_beginscan(t->heap, t->index, snapshot, nkeys, 0);
+	t->scan = compat_index_beginscan(t->heap, t->index, snapshot, nkeys, 0);
 	t->slot = table_slot_create(t->heap, NULL);
 }
 
@@ -257,7 +258,7 @@ blobs_open_for_read(CpTable *t, Snapshot snapshot)
 	t->nkeys = 1;
 	ScanKeyEntryInitialize(&t->keys[0], 0, 1, BTEqualStrategyNumber,
 						   InvalidOid, InvalidOid, F_INT8EQ, (Datum) 0);
-	t->scan = index_beginscan(t->heap, t->index, snapshot, 1, 0);
+	t->scan = compat_index_beginscan(t->heap, t->index, snapshot, 1, 0);
 	t->slot = table_slot_create(t->heap, NULL);
 }
 

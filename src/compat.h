@@ -11,17 +11,36 @@
  *   relids from 18.
  * - ExecInsertIndexTuples gained onlySummarizing in 16, and table_tuple_update
  *   reports which indexes need new entries with a TU_UpdateIndexes.
+ * - A function that never returns is marked before its declaration from 18.
+ * - 18 gave index_beginscan an instrumentation argument and
+ *   RelationGetPrimaryKeyIndex a deferrable_ok one.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef AGENTSTORE_COMPAT_H
 #define AGENTSTORE_COMPAT_H
 
+#include "c.h"
+
+/*
+ * A function that never returns: PostgreSQL 18 marks it with a prefix
+ * (pg_noreturn), earlier versions with a suffix (pg_attribute_noreturn()).
+ */
+#if PG_VERSION_NUM >= 180000
+#define COMPAT_NORETURN pg_noreturn
+#define COMPAT_NORETURN_SUFFIX
+#else
+#define COMPAT_NORETURN
+#define COMPAT_NORETURN_SUFFIX pg_attribute_noreturn()
+#endif
+
+#include "access/genam.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
 #include "nodes/bitmapset.h"
 #include "nodes/parsenodes.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 
 /* One relation as the executor sees it for a permission check. */
 typedef struct CompatRelPerms
@@ -113,6 +132,29 @@ compat_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot,
 #else
 	return ExecInsertIndexTuples(rri, slot, estate, update, noDupErr,
 								 specConflict, arbiterIndexes);
+#endif
+}
+
+/* An index scan without instrumentation. */
+static inline IndexScanDesc
+compat_index_beginscan(Relation heap, Relation index, Snapshot snapshot,
+					   int nkeys, int norderbys)
+{
+#if PG_VERSION_NUM >= 180000
+	return index_beginscan(heap, index, snapshot, NULL, nkeys, norderbys);
+#else
+	return index_beginscan(heap, index, snapshot, nkeys, norderbys);
+#endif
+}
+
+/* The OID of a relation's primary key index (not a deferrable one). */
+static inline Oid
+compat_primary_key_index(Relation rel)
+{
+#if PG_VERSION_NUM >= 180000
+	return RelationGetPrimaryKeyIndex(rel, false);
+#else
+	return RelationGetPrimaryKeyIndex(rel);
 #endif
 }
 

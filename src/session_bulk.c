@@ -600,7 +600,7 @@ probe(SessionBulk *bulk, FlushState *fs, BulkRow *row)
 		fs->skey[1].sk_argument = row->values[SF_USER_ID];
 		fs->skey[2].sk_argument = row->values[SF_SESSION_ID];
 		InitDirtySnapshot(dirty);
-		scan = index_beginscan(fs->rel, fs->idx, &dirty, 3, 0);
+		scan = compat_index_beginscan(fs->rel, fs->idx, &dirty, 3, 0);
 		index_rescan(scan, fs->skey, 3, NULL, 0);
 		found = index_getnext_slot(scan, ForwardScanDirection, fs->lockslot);
 		if (found)

@@ -213,7 +213,7 @@ find_stored_events(Relation rel, StreamAppend *sa, bool ends_only)
 
 	index = index_open(info->event_id_index, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, index, SnapshotSelf, 2, 0);
+	scan = compat_index_beginscan(rel, index, SnapshotSelf, 2, 0);
 	for (int i = 0; i < sa->nevents; i++)
 	{
 		AppendEvent *ev = &sa->events[i];

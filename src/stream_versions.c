@@ -73,6 +73,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/tuptable.h"
+#include "compat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -237,7 +238,7 @@ stream_table_info(Relation rel)
 	table_info.position_attnum = column_attnum(tupdesc, "position", INT8OID);
 	table_info.transaction_id_attnum = column_attnum(tupdesc, "transaction_id", XID8OID);
 	table_info.event_id_attnum = column_attnum(tupdesc, "event_id", TEXTOID);
-	table_info.pkey_index = RelationGetPrimaryKeyIndex(rel);
+	table_info.pkey_index = compat_primary_key_index(rel);
 	table_info.heads_relid = get_relname_relid("stream_heads",
 											   RelationGetNamespace(rel));
 
@@ -298,7 +299,7 @@ probe_index(Relation heap, Oid indexoid, int nkeys, text **keyvals,
 							   InvalidOid, index->rd_indcollation[i], F_TEXTEQ,
 							   PointerGetDatum(keyvals[i]));
 	slot = table_slot_create(heap, NULL);
-	scan = index_beginscan(heap, index, SnapshotSelf, nkeys, 0);
+	scan = compat_index_beginscan(heap, index, SnapshotSelf, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, dir, slot);
 	if (found)
@@ -347,7 +348,7 @@ probe_stream_version(Relation rel, const StreamTableInfo *info,
 		if (heads != NULL)
 		{
 			AttrNumber	attnum = column_attnum(RelationGetDescr(heads), "version", INT8OID);
-			Oid			pkey = RelationGetPrimaryKeyIndex(heads);
+			Oid			pkey = compat_primary_key_index(heads);
 			int64		head = 0;
 
 			if (attnum != InvalidAttrNumber && OidIsValid(pkey) &&
