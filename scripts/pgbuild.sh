@@ -72,8 +72,11 @@ mkdir -p "$SRC"
 # The newest version of the suite asked for: apt-get source picks by suite.
 if ! ls -d "$SRC"/postgresql-"$MAJOR".*/ >/dev/null 2>&1; then
 	log "fetching postgresql-$MAJOR's source package from $SUITE"
-	(cd "$SRC" && apt-get source -qq --download-only "postgresql-$MAJOR/$SUITE" >/dev/null)
-	orig=$(ls "$SRC"/postgresql-"$MAJOR"_*.orig.tar.* | head -n 1)
+	# Only the upstream tarball is needed: a suite's Debian part may be
+	# missing from the archive (404), which is not an error here.
+	(cd "$SRC" && apt-get source -qq --download-only "postgresql-$MAJOR/$SUITE" >/dev/null 2>&1) || true
+	orig=$(ls "$SRC"/postgresql-"$MAJOR"_*.orig.tar.* 2>/dev/null | head -n 1)
+	[ -n "$orig" ] || die "could not fetch postgresql-$MAJOR's source from $SUITE"
 	tar -C "$SRC" -xf "$orig"
 fi
 TREE=$(ls -d "$SRC"/postgresql-"$MAJOR".*/ | head -n 1)
