@@ -2,10 +2,10 @@
  *
  * session_upsert.c
  *	  upsert_sessions(jsonb), upsert_sessions(json) and the triggers of the
- *	  session_import view: three ways to feed seed 000's session objects to
+ *	  session_import view: three ways to feed agent-go's session objects to
  *	  the bulk writer (session_bulk.c).
  *
- * A session object has seed 000's 13 fields (session_id, user_id, agent_id,
+ * A session object has agent-go's 13 fields (session_id, user_id, agent_id,
  * team_id, workflow_id, name: strings; metadata, state, agent_data, runs,
  * summary: any JSON, state an object; created_at, updated_at: an ISO 8601
  * string or a number of seconds since the Unix epoch) and an optional

@@ -153,7 +153,7 @@ typedef enum SessionPlanSlot
 /* session_bulk.c: the bulk writer of upsert_sessions and session_import */
 typedef struct SessionBulk SessionBulk;
 
-/* Columns of one incoming session row (seed 000's fields plus app_name). */
+/* Columns of one incoming session row (agent-go's fields plus app_name). */
 typedef enum SessionField
 {
 	SF_APP_NAME,
