@@ -175,6 +175,7 @@ CREATE TYPE agentstore.session_info AS (
     expires_at  timestamptz,
     created     boolean
 );
+COMMENT ON TYPE agentstore.session_info IS 'a session row as create_session and get_or_create_session return it; created tells whether this call created it';
 
 CREATE FUNCTION agentstore.create_session(
     app_name text, user_id text, session_id text DEFAULT NULL,

@@ -114,6 +114,7 @@ CREATE TYPE agentstore.checkpoint_tuple AS (
     pending_writes       json,
     pending_sends        json
 );
+COMMENT ON TYPE agentstore.checkpoint_tuple IS 'LangGraph''s CheckpointTuple: the checkpoint, its metadata, every channel value and the pending writes';
 
 -- LangGraph's put: stores a checkpoint, its new channel values and the
 -- thread's sliding TTL; returns the checkpoint id.
