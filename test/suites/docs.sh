@@ -9,7 +9,8 @@
 #   - every agentstore.* setting of pg_settings is in docs/configuration.md;
 #   - META.json names the documentation (docfile) and every file it names exists;
 #   - README.md links every file of docs/, and every relative link of README.md
-#     and docs/*.md points at a file that exists.
+#     and docs/*.md points at a file that exists;
+#   - every SQL block of README.md runs, in order, on a fresh database.
 # Run by scripts/test.sh, as root, with WORK (the scratch copy of the
 # repository, agentstore installed) and PG_BINDIR in the environment; prints
 # "docs: N passed, N failed".
@@ -132,6 +133,19 @@ if [ ${#broken[@]} -eq 0 ]; then
 	pass "every relative link of README.md and docs/ resolves"
 else
 	fail "broken links: ${broken[*]}"
+fi
+
+# 7. the README's SQL runs, block after block, on a fresh database
+as_pg "$PG_BINDIR/psql" -h "$DIR" -p $PORT -d postgres -qAtX -c "CREATE DATABASE tour"
+awk '/^```sql$/ { on = 1; next } /^```$/ { on = 0 } on' README.md >"$DIR/tour.sql"
+chmod a+r "$DIR/tour.sql"
+if [ -s "$DIR/tour.sql" ] &&
+	as_pg "$PG_BINDIR/psql" -h "$DIR" -p $PORT -d tour -qAtX -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION agentstore" -f "$DIR/tour.sql" >"$DIR/tour.out" 2>&1; then
+	pass "every SQL block of README.md runs ($(grep -c '' "$DIR/tour.sql") lines)"
+else
+	cat "$DIR/tour.out"
+	fail "a SQL block of README.md fails"
 fi
 
 echo "docs: $passed passed, $failed failed"
