@@ -41,7 +41,7 @@ CREATE FUNCTION agentstore.preloaded()
 RETURNS boolean
 LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'agentstore_preloaded';
-COMMENT ON FUNCTION agentstore.preloaded() IS 'whether the server loaded agentstore through shared_preload_libraries (so that the TTL worker runs)';
+COMMENT ON FUNCTION agentstore.preloaded IS 'whether the server loaded agentstore through shared_preload_libraries (so that the TTL worker runs)';
 
 -- Say once, at install time, when the background worker cannot run.
 CREATE FUNCTION agentstore._warn_if_not_preloaded()

@@ -235,43 +235,43 @@ CREATE FUNCTION agentstore.set_app_state(
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_set_app_state';
-COMMENT ON FUNCTION agentstore.set_app_state(text, text, jsonb, interval) IS 'set one key of an app''s state (a JSON null removes it); every write slides the key''s TTL';
+COMMENT ON FUNCTION agentstore.set_app_state IS 'set one key of an app''s state (a JSON null removes it); every write slides the key''s TTL';
 CREATE FUNCTION agentstore.get_app_state(app_name text, key text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_app_state';
-COMMENT ON FUNCTION agentstore.get_app_state(text, text) IS 'one key of an app''s state, NULL when absent or expired';
+COMMENT ON FUNCTION agentstore.get_app_state IS 'one key of an app''s state, NULL when absent or expired';
 CREATE FUNCTION agentstore.list_app_state(app_name text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_list_app_state';
-COMMENT ON FUNCTION agentstore.list_app_state(text) IS 'an app''s whole state as one JSON object';
+COMMENT ON FUNCTION agentstore.list_app_state IS 'an app''s whole state as one JSON object';
 CREATE FUNCTION agentstore.delete_app_state(app_name text, key text)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_app_state';
-COMMENT ON FUNCTION agentstore.delete_app_state(text, text) IS 'delete one key of an app''s state; whether it existed';
+COMMENT ON FUNCTION agentstore.delete_app_state IS 'delete one key of an app''s state; whether it existed';
 CREATE FUNCTION agentstore.set_user_state(
     app_name text, user_id text, key text, value jsonb, ttl interval DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_set_user_state';
-COMMENT ON FUNCTION agentstore.set_user_state(text, text, text, jsonb, interval) IS 'set one key of a user''s state (a JSON null removes it); every write slides the key''s TTL';
+COMMENT ON FUNCTION agentstore.set_user_state IS 'set one key of a user''s state (a JSON null removes it); every write slides the key''s TTL';
 CREATE FUNCTION agentstore.get_user_state(app_name text, user_id text, key text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_user_state';
-COMMENT ON FUNCTION agentstore.get_user_state(text, text, text) IS 'one key of a user''s state, NULL when absent or expired';
+COMMENT ON FUNCTION agentstore.get_user_state IS 'one key of a user''s state, NULL when absent or expired';
 CREATE FUNCTION agentstore.list_user_state(app_name text, user_id text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_list_user_state';
-COMMENT ON FUNCTION agentstore.list_user_state(text, text) IS 'a user''s whole state as one JSON object';
+COMMENT ON FUNCTION agentstore.list_user_state IS 'a user''s whole state as one JSON object';
 CREATE FUNCTION agentstore.delete_user_state(app_name text, user_id text, key text)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_user_state';
-COMMENT ON FUNCTION agentstore.delete_user_state(text, text, text) IS 'delete one key of a user''s state; whether it existed';
+COMMENT ON FUNCTION agentstore.delete_user_state IS 'delete one key of a user''s state; whether it existed';
 
 -- Summaries.
 CREATE FUNCTION agentstore.put_session_summary(
@@ -280,13 +280,13 @@ CREATE FUNCTION agentstore.put_session_summary(
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_session_summary';
-COMMENT ON FUNCTION agentstore.put_session_summary(text, text, text, jsonb, text) IS 'store a session''s summary for a filter key ('''' = the whole session); slides the session''s TTL';
+COMMENT ON FUNCTION agentstore.put_session_summary IS 'store a session''s summary for a filter key ('''' = the whole session); slides the session''s TTL';
 CREATE FUNCTION agentstore.get_session_summary(
     app_name text, user_id text, session_id text, filter_key text DEFAULT '')
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_session_summary';
-COMMENT ON FUNCTION agentstore.get_session_summary(text, text, text, text) IS 'a session''s summary for a filter key, falling back to the whole session''s ('''')';
+COMMENT ON FUNCTION agentstore.get_session_summary IS 'a session''s summary for a filter key, falling back to the whole session''s ('''')';
 
 -- Batch upsert of agent-go's session objects.  The json overload walks the
 -- array element by element instead of building one jsonb of the whole batch.
@@ -337,12 +337,12 @@ CREATE FUNCTION agentstore.session_import_row()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_row';
-COMMENT ON FUNCTION agentstore.session_import_row() IS 'INSTEAD OF row trigger of the session_import view: buffers one row (refuses to run as anything else)';
+COMMENT ON FUNCTION agentstore.session_import_row IS 'INSTEAD OF row trigger of the session_import view: buffers one row (refuses to run as anything else)';
 CREATE FUNCTION agentstore.session_import_flush()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_flush';
-COMMENT ON FUNCTION agentstore.session_import_flush() IS 'AFTER statement trigger of the session_import view: writes the buffered rows (refuses to run as anything else)';
+COMMENT ON FUNCTION agentstore.session_import_flush IS 'AFTER statement trigger of the session_import view: writes the buffered rows (refuses to run as anything else)';
 CREATE TRIGGER session_import_row
     INSTEAD OF INSERT ON agentstore.session_import
     FOR EACH ROW EXECUTE FUNCTION agentstore.session_import_row();
@@ -365,7 +365,7 @@ CREATE FUNCTION agentstore.append_event(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_event';
-COMMENT ON FUNCTION agentstore.append_event(text, text, text, jsonb, jsonb, bigint) IS 'append one event to a session, apply its state delta and slide the TTL in one call; idempotent by the event''s id';
+COMMENT ON FUNCTION agentstore.append_event IS 'append one event to a session, apply its state delta and slide the TTL in one call; idempotent by the event''s id';
 CREATE FUNCTION agentstore.append_session_events(
     app_name text, user_id text, session_id text, events jsonb,
     state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
@@ -374,7 +374,7 @@ CREATE FUNCTION agentstore.append_session_events(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_session_events';
-COMMENT ON FUNCTION agentstore.append_session_events(text, text, text, jsonb, jsonb, bigint) IS 'append an array of events to a session with one state delta, all or nothing';
+COMMENT ON FUNCTION agentstore.append_session_events IS 'append an array of events to a session with one state delta, all or nothing';
 CREATE FUNCTION agentstore.append_track_event(
     app_name text, user_id text, session_id text, track text, event jsonb,
     ttl interval DEFAULT NULL,
@@ -382,14 +382,14 @@ CREATE FUNCTION agentstore.append_track_event(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_track_event';
-COMMENT ON FUNCTION agentstore.append_track_event(text, text, text, text, jsonb, interval) IS 'append an event to one track of a session, with its own TTL';
+COMMENT ON FUNCTION agentstore.append_track_event IS 'append an event to one track of a session, with its own TTL';
 CREATE FUNCTION agentstore.get_track_events(
     app_name text, user_id text, session_id text, track text,
     num_recent_events integer DEFAULT NULL, after timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_track_events';
-COMMENT ON FUNCTION agentstore.get_track_events(text, text, text, text, integer, timestamptz) IS 'the last events of one track of a session, as a JSON array in append order';
+COMMENT ON FUNCTION agentstore.get_track_events IS 'the last events of one track of a session, as a JSON array in append order';
 CREATE FUNCTION agentstore.trim_session_events(batch_size integer DEFAULT NULL)
 RETURNS bigint
 LANGUAGE c VOLATILE
