@@ -60,8 +60,8 @@ report() {
 	printf '    %-44s %-40s %12s %12s %s\n' "$1" "$2" "$3" "$4" "$5" >&2
 }
 
-# Seed 000's sessions table (13 columns, 5 JSONB), for the baselines.
-create_seed000_table() {
+# agent-go's batch-writer sessions table (13 columns, 5 JSONB), for the baselines.
+create_agentgo_table() {
 	q "DROP TABLE IF EXISTS $1;
 	   CREATE TABLE $1 (
 		session_id varchar(255) PRIMARY KEY, agent_id varchar(255), team_id varchar(255),
@@ -70,9 +70,9 @@ create_seed000_table() {
 		created_at timestamptz, updated_at timestamptz)"
 }
 
-# Write N seed-000 sessions (about 1.5 kB each) as CSV to $2, with ids
+# Write N agent-go sessions (about 1.5 kB each) as CSV to $2, with ids
 # starting at $3 (default 1).  Deterministic, so every strategy gets the same rows.
-gen_seed000_csv() {
+gen_agentgo_csv() {
 	local n=$1 file=$2 first=${3:-1}
 	psql -qAtX -v ON_ERROR_STOP=1 -c "\\copy (SELECT
 		'sess-' || g, 'agent-' || (g % 97), 'team-' || (g % 13), 'wf-' || (g % 7),

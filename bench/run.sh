@@ -11,7 +11,7 @@
 # installed -- creates a fresh database, runs every bench/scenarios/*.sh whose
 # name matches, and prints one table: scenario, baseline, baseline figure,
 # agentstore figure, unit, ratio (> 1 means agentstore is better).
-# BENCH_SCALE < 1 shrinks the data sets (for a quick look; figures in README
+# BENCH_SCALE < 1 shrinks the data sets (for a quick look; figures in docs/benchmarks.md
 # are at scale 1).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"

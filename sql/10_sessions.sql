@@ -22,7 +22,7 @@ CREATE TABLE agentstore.sessions (
     user_id     text NOT NULL,
     session_id  text NOT NULL,
     state       jsonb NOT NULL DEFAULT '{}',
-    -- agent-go's (Agno-style) session columns
+    -- the session columns of agent-go's batch writer (Agno-style)
     agent_id    text,
     team_id     text,
     workflow_id text,
@@ -178,6 +178,7 @@ CREATE TYPE agentstore.session_info AS (
     expires_at  timestamptz,
     created     boolean
 );
+COMMENT ON TYPE agentstore.session_info IS 'a session row as create_session and get_or_create_session return it; created tells whether this call created it';
 
 CREATE FUNCTION agentstore.create_session(
     app_name text, user_id text, session_id text DEFAULT NULL,
@@ -239,35 +240,43 @@ CREATE FUNCTION agentstore.set_app_state(
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_set_app_state';
+COMMENT ON FUNCTION agentstore.set_app_state IS 'set one key of an app''s state (a JSON null removes it); every write slides the key''s TTL';
 CREATE FUNCTION agentstore.get_app_state(app_name text, key text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_app_state';
+COMMENT ON FUNCTION agentstore.get_app_state IS 'one key of an app''s state, NULL when absent or expired';
 CREATE FUNCTION agentstore.list_app_state(app_name text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_list_app_state';
+COMMENT ON FUNCTION agentstore.list_app_state IS 'an app''s whole state as one JSON object';
 CREATE FUNCTION agentstore.delete_app_state(app_name text, key text)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_app_state';
+COMMENT ON FUNCTION agentstore.delete_app_state IS 'delete one key of an app''s state; whether it existed';
 CREATE FUNCTION agentstore.set_user_state(
     app_name text, user_id text, key text, value jsonb, ttl interval DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_set_user_state';
+COMMENT ON FUNCTION agentstore.set_user_state IS 'set one key of a user''s state (a JSON null removes it); every write slides the key''s TTL';
 CREATE FUNCTION agentstore.get_user_state(app_name text, user_id text, key text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_user_state';
+COMMENT ON FUNCTION agentstore.get_user_state IS 'one key of a user''s state, NULL when absent or expired';
 CREATE FUNCTION agentstore.list_user_state(app_name text, user_id text)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_list_user_state';
+COMMENT ON FUNCTION agentstore.list_user_state IS 'a user''s whole state as one JSON object';
 CREATE FUNCTION agentstore.delete_user_state(app_name text, user_id text, key text)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_user_state';
+COMMENT ON FUNCTION agentstore.delete_user_state IS 'delete one key of a user''s state; whether it existed';
 
 -- Summaries.
 CREATE FUNCTION agentstore.put_session_summary(
@@ -276,13 +285,15 @@ CREATE FUNCTION agentstore.put_session_summary(
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_session_summary';
+COMMENT ON FUNCTION agentstore.put_session_summary IS 'store a session''s summary for a filter key ('''' = the whole session); slides the session''s TTL';
 CREATE FUNCTION agentstore.get_session_summary(
     app_name text, user_id text, session_id text, filter_key text DEFAULT '')
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_session_summary';
+COMMENT ON FUNCTION agentstore.get_session_summary IS 'a session''s summary for a filter key, falling back to the whole session''s ('''')';
 
--- Batch upsert of agent-go's (Agno-style) session objects.  The json overload walks the
+-- Batch upsert of agent-go's session objects.  The json overload walks the
 -- array element by element instead of building one jsonb of the whole batch.
 CREATE FUNCTION agentstore.upsert_sessions(
     sessions jsonb, preserve_updated_at boolean DEFAULT false,
@@ -291,6 +302,7 @@ CREATE FUNCTION agentstore.upsert_sessions(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_upsert_sessions_jsonb';
+COMMENT ON FUNCTION agentstore.upsert_sessions(jsonb, boolean, text) IS 'batch upsert of session objects (agent-go''s 13 fields) given as a JSON array; keys inserted and updated';
 CREATE FUNCTION agentstore.upsert_sessions(
     sessions json, preserve_updated_at boolean DEFAULT false,
     app_name text DEFAULT 'default',
@@ -298,6 +310,7 @@ CREATE FUNCTION agentstore.upsert_sessions(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_upsert_sessions_json';
+COMMENT ON FUNCTION agentstore.upsert_sessions(json, boolean, text) IS 'batch upsert as the jsonb form, reading the json text element by element';
 
 -- The bulk path: COPY agentstore.session_import FROM STDIN (or INSERT INTO
 -- it) upserts with upsert_sessions' semantics.  The view itself never has
@@ -334,14 +347,17 @@ CREATE FUNCTION agentstore.session_import_begin()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_begin';
+COMMENT ON FUNCTION agentstore.session_import_begin IS 'BEFORE statement trigger of the session_import view: begins the statement''s own import buffer (refuses to run as anything else)';
 CREATE FUNCTION agentstore.session_import_row()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_row';
+COMMENT ON FUNCTION agentstore.session_import_row IS 'INSTEAD OF row trigger of the session_import view: buffers one row (refuses to run as anything else)';
 CREATE FUNCTION agentstore.session_import_flush()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_session_import_flush';
+COMMENT ON FUNCTION agentstore.session_import_flush IS 'AFTER statement trigger of the session_import view: writes the buffered rows (refuses to run as anything else)';
 CREATE TRIGGER session_import_begin
     BEFORE INSERT ON agentstore.session_import
     FOR EACH STATEMENT EXECUTE FUNCTION agentstore.session_import_begin();
@@ -368,6 +384,7 @@ CREATE FUNCTION agentstore.append_event(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_event';
+COMMENT ON FUNCTION agentstore.append_event IS 'append one event to a session, apply its state delta and slide the TTL in one call; idempotent by the event''s id';
 CREATE FUNCTION agentstore.append_session_events(
     app_name text, user_id text, session_id text, events jsonb,
     state_delta jsonb DEFAULT NULL, expected_version bigint DEFAULT NULL,
@@ -377,6 +394,7 @@ CREATE FUNCTION agentstore.append_session_events(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_session_events';
+COMMENT ON FUNCTION agentstore.append_session_events IS 'append an array of events to a session with one state delta, all or nothing';
 CREATE FUNCTION agentstore.append_track_event(
     app_name text, user_id text, session_id text, track text, event jsonb,
     ttl interval DEFAULT NULL, session_ref bigint DEFAULT NULL,
@@ -384,12 +402,14 @@ CREATE FUNCTION agentstore.append_track_event(
 RETURNS record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_append_track_event';
+COMMENT ON FUNCTION agentstore.append_track_event IS 'append an event to one track of a session, with its own TTL';
 CREATE FUNCTION agentstore.get_track_events(
     app_name text, user_id text, session_id text, track text,
     num_recent_events integer DEFAULT NULL, after timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_track_events';
+COMMENT ON FUNCTION agentstore.get_track_events IS 'the last events of one track of a session, as a JSON array in append order';
 CREATE FUNCTION agentstore.trim_session_events(batch_size integer DEFAULT NULL)
 RETURNS bigint
 LANGUAGE c VOLATILE

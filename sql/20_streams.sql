@@ -14,8 +14,8 @@
 --                 trigger; commit-ordered readers see only rows older than
 --                 the oldest running transaction and order by
 --                 (transaction_id, position).
--- The C code is in src/stream_*.c and src/version_trigger.c; README's
--- "Event streams" documents the functions.
+-- The C code is in src/stream_*.c and src/version_trigger.c; docs/streams.md
+-- documents the functions.
 
 CREATE SEQUENCE agentstore.events_position_seq AS bigint;
 
@@ -49,7 +49,7 @@ CREATE INDEX events_commit_order
 -- read_category filters the commit-order scan by category.  An index on
 -- (split_part(stream, '-', 1), transaction_id, position) makes it fast for
 -- rare categories, and its query uses one if it exists, but it is not
--- created here: it costs every insert about 70% more (see README).
+-- created here: it costs every insert about 70% more (see docs/streams.md).
 -- read_all with a cursor given by its position alone looks the position up.
 -- BRIN: position grows with the table, and the insert path stays cheap.
 CREATE INDEX events_position

@@ -118,6 +118,7 @@ CREATE TYPE agentstore.checkpoint_tuple AS (
     pending_writes       json,
     pending_sends        json
 );
+COMMENT ON TYPE agentstore.checkpoint_tuple IS 'LangGraph''s CheckpointTuple: the checkpoint, its metadata, every channel value and the pending writes';
 
 -- LangGraph's put: stores a checkpoint, its new channel values and the
 -- thread's sliding TTL; returns the checkpoint id.
@@ -133,6 +134,7 @@ CREATE FUNCTION agentstore.put_checkpoint(
 RETURNS text
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_checkpoint';
+COMMENT ON FUNCTION agentstore.put_checkpoint IS 'store a LangGraph checkpoint, its metadata and its new channel values; returns its id';
 
 -- LangGraph's put_writes: a task's pending writes against a checkpoint,
 -- stored or still to be put; returns how many were inserted or replaced.
@@ -146,6 +148,7 @@ CREATE FUNCTION agentstore.put_writes(
 RETURNS integer
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_put_writes';
+COMMENT ON FUNCTION agentstore.put_writes IS 'store a task''s pending writes against a checkpoint; returns the writes inserted or replaced';
 
 -- LangGraph's get_tuple: one checkpoint tuple, the latest without an id.
 CREATE FUNCTION agentstore.get_checkpoint(
@@ -155,6 +158,7 @@ CREATE FUNCTION agentstore.get_checkpoint(
 RETURNS SETOF agentstore.checkpoint_tuple
 LANGUAGE c STABLE PARALLEL SAFE ROWS 1
 AS 'MODULE_PATHNAME', 'agentstore_get_checkpoint';
+COMMENT ON FUNCTION agentstore.get_checkpoint IS 'the latest checkpoint of a thread and namespace, or the one with an id, as a checkpoint_tuple';
 
 -- LangGraph's list: checkpoint tuples newest first; every argument given
 -- narrows the list.
@@ -168,6 +172,7 @@ CREATE FUNCTION agentstore.list_checkpoints(
 RETURNS SETOF agentstore.checkpoint_tuple
 LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'agentstore_list_checkpoints';
+COMMENT ON FUNCTION agentstore.list_checkpoints IS 'checkpoint tuples newest first, narrowed by thread, namespace, metadata filter, before and id';
 
 -- The exclusive lock on a thread, taken by the functions that remove its
 -- rows; with nowait, false instead of waiting for writers.
@@ -224,6 +229,7 @@ BEGIN
     RETURN agentstore._checkpoint_remove_thread(delete_thread.thread_id);
 END
 $$;
+COMMENT ON FUNCTION agentstore.delete_thread IS 'remove every checkpoint, blob and write of a thread; returns the checkpoints removed';
 
 -- Remove one checkpoint (in every thread and namespace that has that id,
 -- unless they are given), its writes, and the blobs no other checkpoint of
@@ -271,6 +277,7 @@ BEGIN
     RETURN removed;
 END
 $$;
+COMMENT ON FUNCTION agentstore.delete_checkpoint IS 'remove one checkpoint, its writes and the blobs no other checkpoint of its thread names';
 
 -- The expires_at a write sets: now() + ttl, ttl defaulting to
 -- agentstore.checkpoint_ttl; a zero TTL never expires.
@@ -345,6 +352,7 @@ BEGIN
     RETURN copied;
 END
 $$;
+COMMENT ON FUNCTION agentstore.copy_thread IS 'copy every checkpoint, blob and write of a thread to a new thread; returns the checkpoints copied';
 
 -- Keep the newest keep_last checkpoints of each namespace of a thread;
 -- remove the older ones, their writes, every blob no kept checkpoint names
@@ -406,6 +414,7 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+COMMENT ON FUNCTION agentstore.prune_checkpoints IS 'keep the newest keep_last checkpoints of each namespace and the blobs they name; remove the rest';
 
 -- For the TTL worker: remove up to max_threads threads whose expires_at has
 -- passed, with all their rows, skipping threads being written to (a put
@@ -440,3 +449,4 @@ BEGIN
     RETURN expired;
 END
 $$;
+COMMENT ON FUNCTION agentstore.expire_checkpoint_threads IS 'remove up to max_threads checkpoint threads whose TTL has passed, oldest first, skipping threads being written to';

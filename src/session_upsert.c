@@ -2,8 +2,8 @@
  *
  * session_upsert.c
  *	  upsert_sessions(jsonb), upsert_sessions(json) and the triggers of the
- *	  session_import view: three ways to feed agent-go's (Agno-style)
- *	  session objects to the bulk writer (session_bulk.c).
+ *	  session_import view: three ways to feed agent-go's session objects to
+ *	  the bulk writer (session_bulk.c).
  *
  * A session object has agent-go's 13 fields (session_id, user_id, agent_id,
  * team_id, workflow_id, name: strings; metadata, state, agent_data, runs,

@@ -4,7 +4,7 @@
  *	  TTL expiry: the shared memory the launcher and its per-database
  *	  workers use to talk to each other, and the expiry pass they run.
  *
- * Design (see README "TTL expiry"): one launcher, connected to no database,
+ * Design (see docs/ttl.md): one launcher, connected to no database,
  * reads pg_database and starts one short-lived dynamic worker per database
  * and pass.  A worker connects, checks that agentstore is installed, runs
  * one pass in bounded transactions and exits, so that between passes no

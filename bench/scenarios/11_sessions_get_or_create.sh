@@ -1,5 +1,5 @@
-# Seed 003's workload: find-or-insert under concurrency (pgbench, 8 clients),
-# one hot key and 1,000 keys.  Baseline: seed 003's improved CTE (SELECT
+# The find-or-insert workload under concurrency (pgbench, 8 clients),
+# one hot key and 1,000 keys.  Baseline: the improved find-or-insert CTE (SELECT
 # attempt, INSERT ... EXCEPT ... ON CONFLICT DO UPDATE) on a table equivalent
 # to agentstore.sessions (bigserial id, unique key, jsonb state); agentstore:
 # get_or_create_session().  Besides tps we count failures, sequence values
@@ -9,8 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/sessions_common.bash"
 rounds=3
 secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (4 * s < 2) ? 2 : 4 * s }')
 tmp=$(bench_tmp)
-q "DROP TABLE IF EXISTS bench.s003;
-   CREATE TABLE bench.s003 (
+q "DROP TABLE IF EXISTS bench.cte_sessions;
+   CREATE TABLE bench.cte_sessions (
 	id bigserial PRIMARY KEY, app_name text NOT NULL, user_id text NOT NULL,
 	session_id text NOT NULL, state jsonb NOT NULL DEFAULT '{}',
 	created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(),
@@ -23,9 +23,9 @@ $2
 WITH val(app_name, user_id, session_id) AS (
 	VALUES ('bench', 'u', 's' || :k)
 ), select_attempt AS (
-	SELECT t.* FROM bench.s003 t JOIN val USING (app_name, user_id, session_id)
+	SELECT t.* FROM bench.cte_sessions t JOIN val USING (app_name, user_id, session_id)
 ), inserted AS (
-	INSERT INTO bench.s003 (app_name, user_id, session_id)
+	INSERT INTO bench.cte_sessions (app_name, user_id, session_id)
 	SELECT * FROM val
 	EXCEPT
 	SELECT app_name, user_id, session_id FROM select_attempt
@@ -52,8 +52,8 @@ write_as_script "$tmp/as_1000.sql" "\\set k random(1, 1000)"
 # updates, dead tuples (pg_stat_* lag, hence the pause).
 counters() {
 	if [ "$1" = cte ]; then
-		q "SELECT (SELECT last_value FROM bench.s003_id_seq) || ' ' || n_tup_ins || ' ' || n_tup_upd || ' ' || n_dead_tup
-		     FROM pg_stat_user_tables WHERE relid = 'bench.s003'::regclass"
+		q "SELECT (SELECT last_value FROM bench.cte_sessions_id_seq) || ' ' || n_tup_ins || ' ' || n_tup_upd || ' ' || n_dead_tup
+		     FROM pg_stat_user_tables WHERE relid = 'bench.cte_sessions'::regclass"
 	else
 		q "SELECT (SELECT last_value FROM agentstore.sessions_id_seq) || ' ' || n_tup_ins || ' ' || n_tup_upd || ' ' || n_dead_tup
 		     FROM pg_stat_user_tables WHERE relid = 'agentstore.sessions'::regclass"
@@ -79,18 +79,18 @@ run_case() {
 	DELTA=()
 	alternate "$rounds" "$secs" cte="$2" as="$3" -- -n -M prepared -c 8 -j 8
 	local c=(${DELTA[cte]}) a=(${DELTA[as]})
-	report "get-or-create, $label" "seed 003 improved CTE" "$cte" "$as" tps higher
-	report "get-or-create, $label: failures" "seed 003 improved CTE" "${c[4]}" "${a[4]}" count lower
-	report "get-or-create, $label: sequence values used" "seed 003 improved CTE" "${c[0]}" "${a[0]}" count lower
-	report "get-or-create, $label: rows inserted" "seed 003 improved CTE" "${c[1]}" "${a[1]}" count lower
-	report "get-or-create, $label: row updates" "seed 003 improved CTE" "${c[2]}" "${a[2]}" count lower
-	report "get-or-create, $label: dead tuples" "seed 003 improved CTE" "${c[3]}" "${a[3]}" count lower
+	report "get-or-create, $label" "find-or-insert CTE" "$cte" "$as" tps higher
+	report "get-or-create, $label: failures" "find-or-insert CTE" "${c[4]}" "${a[4]}" count lower
+	report "get-or-create, $label: sequence values used" "find-or-insert CTE" "${c[0]}" "${a[0]}" count lower
+	report "get-or-create, $label: rows inserted" "find-or-insert CTE" "${c[1]}" "${a[1]}" count lower
+	report "get-or-create, $label: row updates" "find-or-insert CTE" "${c[2]}" "${a[2]}" count lower
+	report "get-or-create, $label: dead tuples" "find-or-insert CTE" "${c[3]}" "${a[3]}" count lower
 }
 run_case "one hot key" "$tmp/cte_hot.sql" "$tmp/as_hot.sql"
 run_case "1,000 keys" "$tmp/cte_1000.sql" "$tmp/as_1000.sql"
 # every key exists now: a hit must write nothing at all
 q "SELECT count(*) FROM (SELECT agentstore.get_or_create_session('bench-goc', 'u', 's' || g) FROM generate_series(1, 1000) g) x;
-   INSERT INTO bench.s003 (app_name, user_id, session_id) SELECT 'bench', 'u', 's' || g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING" >/dev/null
-q "VACUUM bench.s003"
+   INSERT INTO bench.cte_sessions (app_name, user_id, session_id) SELECT 'bench', 'u', 's' || g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING" >/dev/null
+q "VACUUM bench.cte_sessions"
 q "VACUUM agentstore.sessions"
 run_case "1,000 keys, hits only" "$tmp/cte_1000.sql" "$tmp/as_1000.sql"

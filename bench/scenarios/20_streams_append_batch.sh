@@ -1,6 +1,6 @@
 # Append 100 events per call from 2 clients (pgbench -M prepared), each to its
 # own stream; every event has an id and a ~200-byte JSON payload.
-#   baselines: one multi-row INSERT of 100 rows into a table with seed 004's
+#   baselines: one multi-row INSERT of 100 rows into a table with eventcore's
 #              PL/pgSQL version trigger, and into the same table with no
 #              version logic at all;
 #   agentstore: append_events(stream, events) (bulk path), with the events

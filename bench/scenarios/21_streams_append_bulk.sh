@@ -8,7 +8,7 @@
 #   agentstore: append_events(stream, events) with the events as one JSON
 #              array in an untyped parameter (the text form, converted event
 #              by event) and as jsonb; for reference also COPY through the C
-#              version trigger and through seed 004's PL/pgSQL trigger.
+#              version trigger and through eventcore's PL/pgSQL trigger.
 # Figures are events/s over all repetitions (connection set-up excluded);
 # the repetitions of the strategies alternate.
 reps=$(awk -v s="$BENCH_SCALE" 'BEGIN { n = int(10 * s); printf "%d", n < 2 ? 2 : n }')

@@ -1,6 +1,6 @@
 # Plain single-row INSERT, one event per statement and transaction, 2 clients
 # (pgbench -M prepared), each to its own stream: the C version trigger
-# (agentstore.events) against seed 004's PL/pgSQL version trigger on a table
+# (agentstore.events) against eventcore's PL/pgSQL version trigger on a table
 # with the same columns and indexes, and against no version logic at all.
 # (Multi-row INSERT and COPY through both triggers: scenarios 20 and 21.)
 secs=$(awk -v s="$BENCH_SCALE" 'BEGIN { printf "%d", (16 * s < 4) ? 4 : 16 * s }')

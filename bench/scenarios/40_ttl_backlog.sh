@@ -5,7 +5,7 @@
 #   - the same foreground in the 10 s before and after the expiry, in the same
 #     pgbench run (goal: p99 <= 1.25x), and
 #   - trpc-agent-go's cleanup style: one transaction, one unbounded UPDATE per
-#     table (seed 001; trpc finds a session's events by scanning its events
+#     table (trpc-agent-go's session service; it finds a session's events by scanning its events
 #     table, here they are found through the sessions, which is kinder).
 # Also: the longest wait of a write to an expired session's event while the
 # backlog is worked off (probes every 0.5 s on random expired sessions).

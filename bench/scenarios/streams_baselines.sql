@@ -2,8 +2,8 @@
 -- the same columns, constraints, defaults and indexes as agentstore.events,
 --   bench.events_plain    without any version logic: version comes from a
 --                         sequence (a ceiling, not a correct event store);
---   bench.events_plpgsql  with a gap-free version trigger in PL/pgSQL, seed
---                         004's design (eventcore): per row, a transaction
+--   bench.events_plpgsql  with a gap-free version trigger in PL/pgSQL,
+--                         eventcore's design: per row, a transaction
 --                         advisory lock on the stream, the current version
 --                         from the primary key, the expectation check from a
 --                         session setting, version = current + 1.

@@ -321,7 +321,7 @@ SELECT agentstore.delete_checkpoint('cp-dup');
 SELECT count(*) FROM agentstore.checkpoints WHERE checkpoint_id = 'cp-dup';
 SELECT agentstore.delete_checkpoint('no-such-checkpoint');
 
--- langgraphgo's store (seed 002) on these tables, as README shows it: the
+-- langgraphgo's store on these tables, as docs/checkpoints.md shows it: the
 -- execution id is the thread, the checkpoint document holds node name,
 -- state, timestamp and version.
 -- Save

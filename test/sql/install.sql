@@ -23,6 +23,7 @@ UNION ALL
 SELECT 'event_trigger', count(*) FROM pg_event_trigger;
 
 DROP EXTENSION agentstore;
+DROP SCHEMA agentstore;
 CREATE TEMP TABLE before_install AS SELECT * FROM user_objects;
 
 CREATE EXTENSION agentstore;
@@ -51,15 +52,36 @@ SELECT p.proname AS security_definer_function
   FROM pg_proc p
  WHERE p.pronamespace = 'agentstore'::regnamespace AND p.prosecdef;
 
+-- The control file names the schema: CREATE EXTENSION made it, and it is
+-- not a member, so DROP EXTENSION leaves it, empty; DROP SCHEMA removes it.
+SELECT extnamespace::regnamespace AS extension_schema FROM pg_extension WHERE extname = 'agentstore';
 DROP EXTENSION agentstore;
 SELECT b.kind, b.n AS before, a.n AS after
   FROM before_install b JOIN user_objects a USING (kind)
  WHERE a.n <> b.n;
-SELECT count(*) AS agentstore_schemas FROM pg_namespace WHERE nspname = 'agentstore';
-
--- A schema of that name that the extension does not own is not taken over.
-CREATE SCHEMA agentstore;
-CREATE EXTENSION agentstore;
+SELECT count(*) AS objects_left_in_schema FROM pg_depend
+ WHERE refclassid = 'pg_namespace'::regclass AND refobjid = 'agentstore'::regnamespace;
 DROP SCHEMA agentstore;
+SELECT b.kind, b.n AS before, a.n AS after
+  FROM before_install b JOIN user_objects a USING (kind)
+ WHERE a.n <> b.n;
 
+-- No other schema: SCHEMA x is refused, not ignored.
+CREATE SCHEMA install_other;
+CREATE EXTENSION agentstore SCHEMA install_other;
+DROP SCHEMA install_other;
+
+-- An existing schema of that name is not taken over when it holds objects
+-- or belongs to a role that is not a superuser; an empty one of a
+-- superuser's is used.
+CREATE SCHEMA agentstore;
+CREATE TABLE agentstore.mine (x int);
 CREATE EXTENSION agentstore;
+DROP TABLE agentstore.mine;
+CREATE ROLE regress_install_owner;
+ALTER SCHEMA agentstore OWNER TO regress_install_owner;
+CREATE EXTENSION agentstore;
+ALTER SCHEMA agentstore OWNER TO CURRENT_USER;
+DROP ROLE regress_install_owner;
+CREATE EXTENSION agentstore;
+SELECT extnamespace::regnamespace AS extension_schema FROM pg_extension WHERE extname = 'agentstore';

@@ -103,7 +103,7 @@ SELECT trigger_is('agentstore', 'session_import', 'session_import_flush', 'agent
 
 -- privileges: functions run with the caller's rights and are executable by
 -- PUBLIC, but PUBLIC has no USAGE on the schema nor rights on the tables
--- and the view (README, "Security")
+-- and the view (docs/security.md)
 SELECT function_privs_are('agentstore', 'get_or_create_session', ARRAY['text','text','text','jsonb','interval'],
                           'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('agentstore', 'append_event', ARRAY['text','text','text','jsonb','jsonb','bigint','bigint'],

@@ -47,7 +47,7 @@ SELECT agentstore.get_session('sg-app', 'u1', 's1', NULL, :'before_6')->'events'
 SELECT agentstore.get_session('sg-app', 'u1', 's1', 1, :'before_6')->'events' AS last_since_6;
 SELECT agentstore.get_session('sg-app', 'u1', 's1', NULL, now() + interval '1 day')->'events' AS none_yet;
 
--- seed 000's columns appear when they are set
+-- agent-go's session columns appear when they are set
 UPDATE agentstore.sessions SET name = 'Weather chat', runs = '[{"run_id": "r1"}]', metadata = '{"k": null}'
  WHERE app_name = 'sg-app' AND session_id = 's1' AND deleted_at IS NULL;
 SELECT d->'name' AS name, d->'runs' AS runs, d->'metadata' AS metadata, d ? 'agent_id' AS has_agent_id

@@ -7,7 +7,7 @@ CREATE TEMP VIEW si AS
 SELECT app_name, user_id, session_id, name, state, metadata, created_at, updated_at
   FROM agentstore.sessions WHERE app_name LIKE 'si-%' AND deleted_at IS NULL;
 
--- seed 000's 13 columns by COPY, app_name from a column
+-- agent-go's 13 session columns by COPY, app_name from a column
 COPY agentstore.session_import (app_name, session_id, agent_id, team_id, workflow_id, user_id, name,
      metadata, state, agent_data, runs, summary, created_at, updated_at) FROM stdin WITH (FORMAT csv);
 si-app,s1,a1,t1,w1,u1,first,"{""m"": 1}","{""s"": 1}","{}","[]","{}",2026-01-01 00:00:00+00,2026-01-02 00:00:00+00

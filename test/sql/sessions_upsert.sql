@@ -1,4 +1,4 @@
--- agentstore.upsert_sessions(jsonb | json): batch upsert of seed 000's
+-- agentstore.upsert_sessions(jsonb | json): batch upsert of agent-go's
 -- session objects.
 SET client_min_messages = warning;
 SET timezone = 'UTC';

@@ -63,9 +63,18 @@ like($stderr, qr/HINT:  Add agentstore to shared_preload_libraries/, 'and says h
 is($plain->safe_psql('postgres', 'SELECT agentstore.preloaded()'), 'f', 'preloaded() is false');
 ($ret, $stdout, $stderr) = $plain->psql('postgres', 'SELECT count(*) FROM agentstore.sessions');
 is($stderr, '', 'later use does not repeat the warning');
+# The schema comes from the control file (schema = agentstore): it is not a
+# member of the extension, so DROP EXTENSION empties it and DROP SCHEMA
+# removes it; no other schema is accepted.
 $plain->safe_psql('postgres', 'DROP EXTENSION agentstore');
+is($plain->safe_psql('postgres', "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND refobjid = 'agentstore'::regnamespace"),
+	'0', 'DROP EXTENSION leaves the schema empty');
+$plain->safe_psql('postgres', 'DROP SCHEMA agentstore');
 is($plain->safe_psql('postgres', "SELECT count(*) FROM pg_namespace WHERE nspname = 'agentstore'"),
-	'0', 'DROP EXTENSION removes the schema');
+	'0', 'DROP SCHEMA agentstore removes it');
+($ret, $stdout, $stderr) = $plain->psql('postgres', 'CREATE SCHEMA other; CREATE EXTENSION agentstore SCHEMA other');
+like($stderr, qr/extension "agentstore" must be installed in schema "agentstore"/,
+	'CREATE EXTENSION ... SCHEMA other is refused');
 $plain->stop;
 
 done_testing();
