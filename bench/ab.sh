@@ -10,7 +10,8 @@
 # rounds: install one revision's library, restart, run every workload for
 # BENCH_SECONDS (default 10) with pgbench; then the other.  Prints the median
 # tps of each workload per revision and their ratio (after / before; > 1 means
-# faster).  The workloads are those whose cost the key locks touch:
+# faster), and the server CPU each transaction costs with one client (less
+# sensitive to a busy machine than tps).  The workloads are those whose cost the key locks touch:
 #
 #   append_events   100 events per call, 2 clients, 1,000 streams per client
 #   append_event    one event + state delta per call, 8 clients, 200 sessions
@@ -69,6 +70,8 @@ shared_buffers = '512MB'
 max_wal_size = '4GB'
 checkpoint_timeout = '30min'
 agentstore.ttl_interval = '1h'
+# no autovacuum worker lands in a CPU measurement
+autovacuum = off
 CONF
 export PGHOST="$SOCK" PGPORT=$PORT PGUSER=postgres PGDATABASE=ab PATH="$PG_BINDIR:$PATH"
 stop() { as_postgres pg_ctl -D "$DATA" -m fast stop >/dev/null 2>&1 || true; }
@@ -127,6 +130,26 @@ for w in $WORKLOADS; do
 		{ pgbench -n -M prepared -c 1 -t 1 -f "$W/$w.sql"; die "workload $w fails"; }
 done
 
+# CPU seconds used so far by the server: the postmaster with every child it
+# has reaped, plus the children still running (clock ticks, summed).
+server_ticks() {
+	local pm
+	pm=$(head -n 1 "$DATA/postmaster.pid")
+	awk '{ t += $14 + $15 } END { print t }' /proc/"$pm"/stat $(for c in $(cat /proc/"$pm"/task/*/children); do echo /proc/"$c"/stat; done) 2>/dev/null |
+		awk -v pm="$(awk '{ print $16 + $17 }' /proc/"$pm"/stat)" '{ print $1 + pm }'
+}
+
+# Server CPU microseconds per transaction of workload $1, one client, a fixed
+# number of transactions: less sensitive to the rest of the machine than tps.
+cpu_per_tx() {
+	local w=$1 n=${BENCH_CPU_TX:-3000} before after
+	before=$(server_ticks)
+	pgbench -n -M prepared -c 1 -t "$n" -f "$W/$w.sql" >/dev/null 2>&1
+	sleep 0.2
+	after=$(server_ticks)
+	awk -v a="$after" -v b="$before" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f\n", (a - b) * 1e6 / hz / n }'
+}
+
 RES="$BENCH_DIR/results.tsv"
 : >"$RES"
 for r in $(seq 1 "$ROUNDS"); do
@@ -135,17 +158,26 @@ for r in $(seq 1 "$ROUNDS"); do
 		for w in $WORKLOADS; do
 			tps=$(pgbench -n -M prepared -c "${CLIENTS[$w]}" -j 2 -T "$SECS" -f "$W/$w.sql" 2>&1 |
 				sed -n 's/^tps = \([0-9.]*\) .*without initial connection time.*/\1/p')
-			printf '%s\t%s\t%s\t%s\n' "$r" "$rev" "$w" "${tps:-0}" >>"$RES"
-			log "round $r $rev $w: $tps tps"
+			cpu=$(cpu_per_tx "$w")
+			printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$rev" "$w" "${tps:-0}" "$cpu" >>"$RES"
+			log "round $r $rev $w: $tps tps, $cpu us of server CPU per transaction"
 		done
 	done
 done
 
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo
-printf '%-16s %8s %14s %14s %8s\n' workload clients "before tps" "after tps" ratio
+printf '%-16s %8s %12s %12s %7s %14s %14s %7s\n' workload clients "before tps" "after tps" ratio \
+	"before CPU/tx" "after CPU/tx" ratio
 for w in $WORKLOADS; do
-	b=$(awk -F'\t' -v w="$w" '$2 == "before" && $3 == w { print $4 }' "$RES" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	a=$(awk -F'\t' -v w="$w" '$2 == "after" && $3 == w { print $4 }' "$RES" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	printf '%-16s %8s %14.0f %14.0f %8.2f\n' "$w" "${CLIENTS[$w]}" "$b" "$a" "$(awk -v a="$a" -v b="$b" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+	b=$(awk -F'\t' -v w="$w" '$2 == "before" && $3 == w { print $4 }' "$RES" | median)
+	a=$(awk -F'\t' -v w="$w" '$2 == "after" && $3 == w { print $4 }' "$RES" | median)
+	cb=$(awk -F'\t' -v w="$w" '$2 == "before" && $3 == w { print $5 }' "$RES" | median)
+	ca=$(awk -F'\t' -v w="$w" '$2 == "after" && $3 == w { print $5 }' "$RES" | median)
+	printf '%-16s %8s %12.0f %12.0f %7.2f %12s us %12s us %7.2f\n' "$w" "${CLIENTS[$w]}" "$b" "$a" \
+		"$(awk -v a="$a" -v b="$b" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$cb" "$ca" \
+		"$(awk -v a="$ca" -v b="$cb" 'BEGIN { print (a > 0 ? b / a : 0) }')"
 done
-echo "(medians of $ROUNDS rounds of ${SECS} s, alternating; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(medians of $ROUNDS rounds of ${SECS} s, alternating; CPU/tx: server CPU per transaction, one client,"
+echo " ${BENCH_CPU_TX:-3000} transactions; ratios > 1 mean after is better; $(nproc) cores;"
+echo " load average $(cut -d' ' -f1-3 /proc/loadavg))"
