@@ -385,3 +385,19 @@ def test_setup_reports_missing_extension(dsn: str) -> None:
             admin.execute(f'DROP DATABASE "{name}"')
     with Connection.connect(dsn, autocommit=True) as conn:
         assert AgentstoreSaver(conn).setup()
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", ["fan_out_fan_in", "send_map_reduce", "failure_resume"])
+async def test_single_connection_without_autocommit(scenario: str, api: str, dsn: str) -> None:
+    """One connection shared by every thread or task of a run (background
+    writes included), outside autocommit: each call is its own transaction."""
+    run = SCENARIOS[scenario]
+    expected = await run(InMemorySaver(), api, "async")
+    with Connection.connect(dsn) as conn:
+        got = await run(AgentstoreSaver(conn), api, "async")
+        assert conn.info.transaction_status == conn.info.transaction_status.IDLE
+    assert got == expected
+    async with await AsyncConnection.connect(dsn) as aconn:
+        got = await run(AsyncAgentstoreSaver(aconn), api, "async")
+    assert got == expected

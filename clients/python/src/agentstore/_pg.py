@@ -3,6 +3,9 @@ psycopg connection or pool, sync or async."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, AsyncIterator, Iterator, Sequence, Union
 
@@ -47,6 +50,22 @@ def _check_row(row: Sequence[Any] | None) -> str:
     return version
 
 
+_locks: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _lock(c: Connection) -> threading.Lock:
+    """The lock that serialises this package's transactions on c."""
+    with _locks_guard:
+        return _locks.setdefault(c, threading.Lock())
+
+
+def _alock(c: AsyncConnection) -> asyncio.Lock:
+    """The lock that serialises this package's transactions on c."""
+    with _locks_guard:
+        return _locks.setdefault(c, asyncio.Lock())
+
+
 @contextmanager
 def connection(conn: Conn) -> Iterator[Connection]:
     """A connection of conn (itself, or one borrowed from the pool)."""
@@ -70,14 +89,15 @@ async def aconnection(conn: AsyncConn) -> AsyncIterator[AsyncConnection]:
 def fetch(conn: Conn, sql: str, params: Sequence[Any] = (), *, rows: bool = True) -> list[dict]:
     """Run one statement in its own transaction; its rows as dicts."""
     with connection(conn) as c:
-        if c.autocommit:
-            cur = c.cursor(row_factory=dict_row)
-            cur.execute(sql, params, prepare=True)
-            return cur.fetchall() if rows else []
-        with c.transaction():
-            cur = c.cursor(row_factory=dict_row)
-            cur.execute(sql, params, prepare=True)
-            return cur.fetchall() if rows else []
+        if not c.autocommit:
+            # Threads sharing one connection must not interleave transactions.
+            with _lock(c), c.transaction():
+                cur = c.cursor(row_factory=dict_row)
+                cur.execute(sql, params, prepare=True)
+                return cur.fetchall() if rows else []
+        cur = c.cursor(row_factory=dict_row)
+        cur.execute(sql, params, prepare=True)
+        return cur.fetchall() if rows else []
 
 
 async def afetch(
@@ -89,7 +109,8 @@ async def afetch(
             cur = c.cursor(row_factory=dict_row)
             await cur.execute(sql, params, prepare=True)
             return await cur.fetchall() if rows else []
-        async with c.transaction():
+        # Tasks sharing one connection must not interleave transactions.
+        async with _alock(c), c.transaction():
             cur = c.cursor(row_factory=dict_row)
             await cur.execute(sql, params, prepare=True)
             return await cur.fetchall() if rows else []
