@@ -6,6 +6,7 @@ pending tasks and interrupts, how often each node ran) must be equal."""
 
 
 import asyncio
+import enum
 import operator
 import threading
 import uuid
@@ -401,3 +402,40 @@ async def test_single_connection_without_autocommit(scenario: str, api: str, dsn
     async with await AsyncConnection.connect(dsn) as aconn:
         got = await run(AsyncAgentstoreSaver(aconn), api, "async")
     assert got == expected
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+
+
+def test_channel_value_types_round_trip(pool: Any) -> None:
+    """Primitive values are kept inline as JSON, the others serialized; each
+    comes back equal and of its own type (a str subclass, NUL characters,
+    non-finite floats and 64-bit integers included; LangGraph's serde refuses bigger ones),
+    as from InMemorySaver."""
+    import math
+
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    values = {
+        "s": "plain", "nul": "a\x00b", "i": 7, "max": 2**63 - 1, "min": -(2**63), "f": 1.5,
+        "nan": float("nan"), "inf": float("-inf"), "t": True, "none": None, "enum": Colour.RED,
+        "bytes": b"\x00\xff", "list": [1, "two", {"three": 3}], "tuple": (1, 2), "set": {1, 2},
+    }
+    results = []
+    for saver in (InMemorySaver(), AgentstoreSaver(pool)):
+        cp = empty_checkpoint()
+        cp["channel_values"] = dict(values)
+        versions = {k: saver.get_next_version(None, None) for k in values}
+        cp["channel_versions"] = dict(versions)
+        cfg = {"configurable": {"thread_id": f"types-{uuid.uuid4()}", "checkpoint_ns": ""}}
+        saver.put(cfg, cp, {}, versions)
+        results.append(saver.get_tuple(cfg).checkpoint["channel_values"])
+    expected, got = results
+    assert set(got) == set(values)
+    for k in values:
+        if k == "nan":
+            assert math.isnan(got[k]) and math.isnan(expected[k])
+            continue
+        assert got[k] == expected[k] and type(got[k]) is type(expected[k]), k
+    assert got["enum"] is Colour.RED and got["nul"] == "a\x00b" and got["max"] == 2**63 - 1

@@ -11,6 +11,12 @@ from typing import Any, AsyncIterator, Iterator, Sequence, Union
 
 from psycopg import AsyncConnection, Connection
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
+
+try:  # a faster JSON parser for the results, where installed
+    from orjson import loads as _json_loads
+except ImportError:  # pragma: no cover
+    _json_loads = None
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 Conn = Union[Connection, ConnectionPool]
@@ -86,16 +92,24 @@ async def aconnection(conn: AsyncConn) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+def _cursor(c: Any) -> Any:
+    """A cursor returning dicts, parsing JSON with orjson where it can."""
+    cur = c.cursor(row_factory=dict_row)
+    if _json_loads is not None:
+        set_json_loads(_json_loads, cur)
+    return cur
+
+
 def fetch(conn: Conn, sql: str, params: Sequence[Any] = (), *, rows: bool = True) -> list[dict]:
     """Run one statement in its own transaction; its rows as dicts."""
     with connection(conn) as c:
         if not c.autocommit:
             # Threads sharing one connection must not interleave transactions.
             with _lock(c), c.transaction():
-                cur = c.cursor(row_factory=dict_row)
+                cur = _cursor(c)
                 cur.execute(sql, params, prepare=True)
                 return cur.fetchall() if rows else []
-        cur = c.cursor(row_factory=dict_row)
+        cur = _cursor(c)
         cur.execute(sql, params, prepare=True)
         return cur.fetchall() if rows else []
 
@@ -106,12 +120,12 @@ async def afetch(
     """Run one statement in its own transaction; its rows as dicts."""
     async with aconnection(conn) as c:
         if c.autocommit:
-            cur = c.cursor(row_factory=dict_row)
+            cur = _cursor(c)
             await cur.execute(sql, params, prepare=True)
             return await cur.fetchall() if rows else []
         # Tasks sharing one connection must not interleave transactions.
         async with _alock(c), c.transaction():
-            cur = c.cursor(row_factory=dict_row)
+            cur = _cursor(c)
             await cur.execute(sql, params, prepare=True)
             return await cur.fetchall() if rows else []
 

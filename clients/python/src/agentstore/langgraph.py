@@ -9,9 +9,11 @@ agentstore's SQL API (``put_checkpoint``, ``put_writes``, ``get_checkpoint``,
 and the functions' arguments and results, as the LangGraph.js client
 (clients/langgraphjs) does.
 
-Channel values and pending writes travel as ``[type, base64]`` pairs of what
-the saver's ``serde`` produced, so any value LangGraph can serialize is
-stored; the checkpoint document and the metadata are JSON.
+Primitive channel values stay inline in the checkpoint document (as
+LangGraph's PostgresSaver keeps them); the other values and pending writes
+travel as ``[type, base64]`` pairs of what the saver's ``serde`` produced, so
+any value LangGraph can serialize is stored.  The checkpoint document and the
+metadata are JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -66,6 +69,21 @@ PRUNE_KEEP_LATEST_SQL = (
 PRUNE_DELETE_SQL = "SELECT count(agentstore.delete_thread(t)) FROM unnest(%s::text[]) AS t"
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
+
+
+def _is_inline(value: Any) -> bool:
+    """Whether a channel value is stored as JSON in the checkpoint document:
+    None, booleans, 64-bit integers (JSON parsers read bigger ones as
+    floats), finite floats and strings without NUL (which jsonb cannot hold),
+    of exactly these types so that none changes type."""
+    t = type(value)
+    if value is None or t is bool:
+        return True
+    if t is int:
+        return -(2**63) <= value < 2**63
+    if t is float:
+        return math.isfinite(value)
+    return t is str and "\x00" not in value
 
 
 def _b64(data: bytes | bytearray | str | None) -> str:
@@ -139,11 +157,18 @@ class _Convert(BaseCheckpointSaver[str]):
         parent_id = c.get("checkpoint_id") or None
         stored = {k: v for k, v in checkpoint.items() if k != "channel_values"}
         values = checkpoint.get("channel_values") or {}
+        # Primitive values stay inline in the checkpoint document, as
+        # LangGraph's PostgresSaver keeps them; the others travel as blobs of
+        # what serde produced, for the channels with a new version.
+        inline = {}
         blobs = {}
-        for channel in new_versions:
-            if channel in values:
-                type_, data = self.serde.dumps_typed(values[channel])
+        for channel, value in values.items():
+            if _is_inline(value):
+                inline[channel] = value
+            elif channel in new_versions:
+                type_, data = self.serde.dumps_typed(value)
                 blobs[channel] = [type_, _b64(data)]
+        stored["channel_values"] = inline
         params = (
             thread_id,
             ns,
@@ -190,6 +215,8 @@ class _Convert(BaseCheckpointSaver[str]):
         """A value as agentstore returns it: JSON for type "json", base64
         otherwise."""
         if type_ == "json":
+            if not isinstance(value, (dict, list)):
+                return value  # an inline primitive
             return self.serde.loads_typed(("json", json.dumps(value).encode()))
         data = base64.b64decode(value) if value else b""
         return self.serde.loads_typed((type_, data))
