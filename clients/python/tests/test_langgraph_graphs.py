@@ -439,3 +439,21 @@ def test_channel_value_types_round_trip(pool: Any) -> None:
             continue
         assert got[k] == expected[k] and type(got[k]) is type(expected[k]), k
     assert got["enum"] is Colour.RED and got["nul"] == "a\x00b" and got["max"] == 2**63 - 1
+
+
+def test_list_while_writing_on_a_one_connection_pool(dsn: str) -> None:
+    """list() holds no pool connection while its caller iterates: the caller
+    may write through the same saver (a pool of one connection)."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    with ConnectionPool(dsn, min_size=1, max_size=1, timeout=5, kwargs={"autocommit": True}) as p:
+        saver = AgentstoreSaver(p)
+        cfg = {"configurable": {"thread_id": f"iter-{uuid.uuid4()}", "checkpoint_ns": ""}}
+        for _ in range(3):
+            saver.put(cfg, empty_checkpoint(), {"source": "input"}, {})
+        seen = 0
+        for tup in saver.list(cfg):
+            saver.put_writes(tup.config, [("x", seen)], "task")
+            seen += 1
+        assert seen == 3
+        assert [len(t.pending_writes) for t in saver.list(cfg)] == [1, 1, 1]

@@ -130,6 +130,38 @@ async def afetch(
             return await cur.fetchall() if rows else []
 
 
+def iterate(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Iterator[dict]:
+    """Run one statement in its own transaction; its rows as dicts, each
+    parsed when it is reached, so that a long listing never holds all its
+    rows as Python objects at once.  The result is on the client when the
+    statement returns: a pool's connection goes back to the pool before the
+    rows are read (a caller may use the saver while it iterates)."""
+    with connection(conn) as c:
+        if c.autocommit:
+            cur = _cursor(c)
+            cur.execute(sql, params, prepare=True)
+        else:
+            with _lock(c), c.transaction():
+                cur = _cursor(c)
+                cur.execute(sql, params, prepare=True)
+    yield from cur
+
+
+async def aiterate(conn: AsyncConn, sql: str, params: Sequence[Any] = ()) -> AsyncIterator[dict]:
+    """Run one statement in its own transaction; its rows as dicts, each
+    parsed when it is reached (see iterate)."""
+    async with aconnection(conn) as c:
+        if c.autocommit:
+            cur = _cursor(c)
+            await cur.execute(sql, params, prepare=True)
+        else:
+            async with _alock(c), c.transaction():
+                cur = _cursor(c)
+                await cur.execute(sql, params, prepare=True)
+    async for row in cur:
+        yield row
+
+
 def check_extension(conn: Conn) -> str:
     """The installed agentstore version; ExtensionMissingError saying how to
     install it when the database has none."""

@@ -46,8 +46,10 @@ from agentstore._pg import (
     Conn,
     acheck_extension,
     afetch,
+    aiterate,
     check_extension,
     fetch,
+    iterate,
 )
 
 __all__ = ["AgentstoreSaver", "AsyncAgentstoreSaver"]
@@ -331,7 +333,7 @@ class AgentstoreSaver(_Convert):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        for row in fetch(self.conn, LIST_SQL, self._list_params(config, filter, before, limit)):
+        for row in iterate(self.conn, LIST_SQL, self._list_params(config, filter, before, limit)):
             yield self._to_tuple(row)
 
     def put(
@@ -479,8 +481,9 @@ class AsyncAgentstoreSaver(_Convert):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        rows = await afetch(self.conn, LIST_SQL, self._list_params(config, filter, before, limit))
-        for row in rows:
+        async for row in aiterate(
+            self.conn, LIST_SQL, self._list_params(config, filter, before, limit)
+        ):
             yield self._to_tuple(row)
 
     async def aput(
