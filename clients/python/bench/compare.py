@@ -10,8 +10,9 @@ on the same server, in alternating rounds (medians printed):
         AgentstoreSessionService vs ADK's DatabaseSessionService
 
 Environment: AGENTSTORE_DSN (libpq conninfo of a database with the
-extension), BENCH_SQLALCHEMY_URL (the same database for
-DatabaseSessionService, postgresql+psycopg://...), BENCH_LIST_N (default
+extension), BASELINE_DSN (where PostgresSaver keeps its tables; default
+AGENTSTORE_DSN), BENCH_SQLALCHEMY_URL (the database of DatabaseSessionService,
+postgresql+psycopg://...), BENCH_LIST_N (default
 10000), BENCH_ROUNDS (default 5).  Output lines: "<what> <baseline ms>
 <agentstore ms>".  Needs langgraph-checkpoint-postgres and sqlalchemy besides
 the package's test extras.
@@ -39,6 +40,7 @@ from agentstore.adk import AgentstoreSessionService
 from agentstore.langgraph import AgentstoreSaver
 
 DSN = os.environ["AGENTSTORE_DSN"]
+BASELINE_DSN = os.environ.get("BASELINE_DSN") or DSN
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 LIST_N = int(os.environ.get("BENCH_LIST_N", "10000"))
 
@@ -132,7 +134,7 @@ def line(what: str, base: list[float], ours: list[float]) -> None:
 
 
 def main() -> None:
-    with Connection.connect(DSN, autocommit=True, prepare_threshold=0, row_factory=dict_row) as pconn, \
+    with Connection.connect(BASELINE_DSN, autocommit=True, prepare_threshold=0, row_factory=dict_row) as pconn, \
             Connection.connect(DSN, autocommit=True) as aconn:
         baseline = PostgresSaver(pconn)
         baseline.setup()
