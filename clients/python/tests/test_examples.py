@@ -1,0 +1,29 @@
+"""The README's examples run as they are printed there."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize("name", ["langgraph_example.py", "adk_example.py"])
+def test_example_runs(name: str, dsn: str) -> None:
+    for _ in range(2):  # a second run starts afresh too
+        out = subprocess.run(
+            [sys.executable, str(EXAMPLES / name)],
+            env={**os.environ, "DATABASE_URL": dsn},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+    if name.startswith("langgraph"):
+        assert "notes: ['draft written', 'review: approved']" in out.stdout
+        assert "paused: approve the draft?" in out.stdout
+    else:
+        assert "state: {'items': ['book'], 'user:currency': 'EUR'}" in out.stdout
+        assert "events: ['add a book']" in out.stdout

@@ -1,0 +1,459 @@
+"""Real LangGraph StateGraphs (no LLM) on agentstore, compared with
+LangGraph's InMemorySaver: each scenario runs once on InMemorySaver and once
+on the agentstore saver, with the same API (sync invoke or async ainvoke) and
+durability mode, and their normalised results (final state, state history,
+pending tasks and interrupts, how often each node ran) must be equal."""
+
+
+import asyncio
+import enum
+import operator
+import threading
+import uuid
+from typing import Annotated, Any, Callable
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, Send, StateSnapshot, interrupt
+from psycopg import AsyncConnection, Connection
+from psycopg_pool import ConnectionPool
+from typing_extensions import TypedDict
+
+from agentstore.langgraph import AgentstoreSaver, AsyncAgentstoreSaver
+
+
+class Driver:
+    """Runs a compiled graph through the sync API (in a worker thread, as a
+    sync application would) or the async API, with one durability mode."""
+
+    def __init__(self, graph: Any, api: str, durability: str) -> None:
+        self.graph = graph
+        self.api = api
+        self.durability = durability
+
+    async def _call(self, sync: Callable, asyn: Callable, *args: Any, **kw: Any) -> Any:
+        if self.api == "sync":
+            return await asyncio.to_thread(sync, *args, **kw)
+        return await asyn(*args, **kw)
+
+    async def invoke(self, value: Any, config: dict) -> Any:
+        g = self.graph
+        return await self._call(g.invoke, g.ainvoke, value, config, durability=self.durability)
+
+    async def state(self, config: dict, subgraphs: bool = False) -> Any:
+        g = self.graph
+        return await self._call(g.get_state, g.aget_state, config, subgraphs=subgraphs)
+
+    async def history(self, config: dict) -> list:
+        g = self.graph
+        if self.api == "sync":
+            return await asyncio.to_thread(lambda: list(g.get_state_history(config)))
+        return [s async for s in g.aget_state_history(config)]
+
+    async def update(self, config: dict, values: Any, as_node: str | None = None) -> dict:
+        g = self.graph
+        return await self._call(g.update_state, g.aupdate_state, config, values, as_node=as_node)
+
+
+def norm_snapshot(s: Any) -> Any:
+    """A StateSnapshot without ids and timestamps."""
+    return {
+        "values": s.values,
+        "next": tuple(s.next),
+        "source": (s.metadata or {}).get("source"),
+        "step": (s.metadata or {}).get("step"),
+        "has_parent": s.parent_config is not None,
+        "tasks": [
+            {
+                "name": t.name,
+                "error": repr(t.error) if t.error else None,
+                "interrupts": [i.value for i in t.interrupts],
+                "state": norm_snapshot(t.state) if isinstance(t.state, StateSnapshot) else None,
+                "result": t.result,
+            }
+            for t in s.tasks
+        ],
+        "interrupts": [i.value for i in s.interrupts],
+    }
+
+
+async def norm_history(d: Driver, config: dict) -> list:
+    return [norm_snapshot(s) for s in await d.history(config)]
+
+
+def thread() -> dict:
+    return {"configurable": {"thread_id": f"t-{uuid.uuid4()}"}}
+
+
+# --- scenarios: each builds its graph on a checkpointer and returns what is compared
+
+
+async def fan_out_fan_in(cp: Any, api: str, durability: str) -> Any:
+    class S(TypedDict):
+        items: Annotated[list[str], operator.add]
+        total: int
+
+    g = StateGraph(S)
+    g.add_node("start", lambda s: {"items": ["start"]})
+    for name in ("a", "b", "c"):
+        g.add_node(name, lambda s, name=name: {"items": [name]})
+    g.add_node("join", lambda s: {"total": len(s["items"])})
+    g.add_edge(START, "start")
+    for name in ("a", "b", "c"):
+        g.add_edge("start", name)
+    g.add_edge(["a", "b", "c"], "join")
+    g.add_edge("join", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    out1 = await d.invoke({"items": ["in"], "total": 0}, cfg)
+    out2 = await d.invoke({"items": ["again"]}, cfg)
+    return [out1, out2, await norm_history(d, cfg)]
+
+
+async def send_map_reduce(cp: Any, api: str, durability: str) -> Any:
+    class S(TypedDict):
+        subjects: list[str]
+        results: Annotated[list[str], operator.add]
+
+    class W(TypedDict):
+        subject: str
+
+    def fan(s: S) -> list[Send]:
+        return [Send("work", {"subject": x}) for x in s["subjects"]]
+
+    g = StateGraph(S)
+    g.add_node("plan", lambda s: {"results": []})
+    g.add_node("work", lambda w: {"results": [w["subject"].upper()]})
+    g.add_node("done", lambda s: {"results": ["done"]})
+    g.add_edge(START, "plan")
+    g.add_conditional_edges("plan", fan, ["work"])
+    g.add_edge("work", "done")
+    g.add_edge("done", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    out = await d.invoke({"subjects": ["x", "y", "z", "x"], "results": []}, cfg)
+    out["results"] = sorted(out["results"][:-1]) + out["results"][-1:]
+    return [out, await norm_history(d, cfg)]
+
+
+async def interrupt_resume(cp: Any, api: str, durability: str) -> Any:
+    class S(TypedDict):
+        steps: Annotated[list[str], operator.add]
+        answer: str
+
+    def ask(s: S) -> dict:
+        answer = interrupt({"question": "name?", "seen": list(s["steps"])})
+        return {"steps": ["ask"], "answer": answer}
+
+    def ask_again(s: S) -> dict:
+        more = interrupt("more?")
+        return {"steps": [f"again:{more}"]}
+
+    g = StateGraph(S)
+    g.add_node("before", lambda s: {"steps": ["before"]})
+    g.add_node("ask", ask)
+    g.add_node("ask_again", ask_again)
+    g.add_edge(START, "before")
+    g.add_edge("before", "ask")
+    g.add_edge("ask", "ask_again")
+    g.add_edge("ask_again", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    r1 = await d.invoke({"steps": [], "answer": ""}, cfg)
+    s1 = norm_snapshot(await d.state(cfg))
+    r2 = await d.invoke(Command(resume="Ada"), cfg)
+    s2 = norm_snapshot(await d.state(cfg))
+    r3 = await d.invoke(Command(resume="yes"), cfg)
+    return [
+        {k: v for k, v in r1.items() if k != "__interrupt__"},
+        [i.value for i in r1.get("__interrupt__", [])],
+        s1,
+        [i.value for i in r2.get("__interrupt__", [])],
+        s2,
+        r3,
+        await norm_history(d, cfg),
+    ]
+
+
+async def time_travel(cp: Any, api: str, durability: str) -> Any:
+    class S(TypedDict):
+        log: Annotated[list[str], operator.add]
+        n: int
+
+    g = StateGraph(S)
+    g.add_node("one", lambda s: {"log": ["one"], "n": s["n"] + 1})
+    g.add_node("two", lambda s: {"log": ["two"], "n": s["n"] * 10})
+    g.add_node("three", lambda s: {"log": ["three"], "n": s["n"] + 3})
+    g.add_edge(START, "one")
+    g.add_edge("one", "two")
+    g.add_edge("two", "three")
+    g.add_edge("three", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    first = await d.invoke({"log": [], "n": 1}, cfg)
+    history = await d.history(cfg)
+    result = [first, [norm_snapshot(s) for s in history]]
+    # The checkpoint before "two" ran (durability "exit" keeps only the last).
+    older = [s for s in history if s.next == ("two",)]
+    if older:
+        fork = await d.update(older[0].config, {"n": 100, "log": ["edited"]})
+        result.append(await d.invoke(None, fork))
+        result.append(norm_snapshot(await d.state(cfg)))
+        result.append(await norm_history(d, cfg))
+        # Replay from the original checkpoint again: the old timeline is intact.
+        replay = await d.invoke(None, older[0].config)
+        result.append(replay)
+    return result
+
+
+async def subgraph(cp: Any, api: str, durability: str) -> Any:
+    class Sub(TypedDict):
+        notes: Annotated[list[str], operator.add]
+
+    sub = StateGraph(Sub)
+    sub.add_node("s1", lambda s: {"notes": ["s1"]})
+
+    def s2(s: Sub) -> dict:
+        ok = interrupt("approve s2?")
+        return {"notes": [f"s2:{ok}"]}
+
+    sub.add_node("s2", s2)
+    sub.add_edge(START, "s1")
+    sub.add_edge("s1", "s2")
+    sub.add_edge("s2", END)
+
+    g = StateGraph(Sub)
+    g.add_node("outer", lambda s: {"notes": ["outer"]})
+    g.add_node("child", sub.compile())
+    g.add_node("after", lambda s: {"notes": ["after"]})
+    g.add_edge(START, "outer")
+    g.add_edge("outer", "child")
+    g.add_edge("child", "after")
+    g.add_edge("after", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    r1 = await d.invoke({"notes": []}, cfg)
+    inner = norm_snapshot(await d.state(cfg, subgraphs=True))
+    r2 = await d.invoke(Command(resume="ok"), cfg)
+    return [
+        [i.value for i in r1.get("__interrupt__", [])],
+        inner,
+        r2,
+        await norm_history(d, cfg),
+    ]
+
+
+async def failure_resume(cp: Any, api: str, durability: str) -> Any:
+    calls: dict[str, int] = {"slow_ok": 0, "flaky": 0, "join": 0}
+    fail = {"on": True}
+    # flaky fails only once slow_ok has finished, so that what the failure
+    # leaves behind does not depend on thread scheduling.
+    ok_done = threading.Event()
+
+    class S(TypedDict):
+        parts: Annotated[list[str], operator.add]
+
+    def slow_ok(s: S) -> dict:
+        calls["slow_ok"] += 1
+        ok_done.set()
+        return {"parts": ["ok"]}
+
+    def flaky(s: S) -> dict:
+        calls["flaky"] += 1
+        if fail["on"]:
+            ok_done.wait(5)
+            raise ValueError("flaky failed")
+        return {"parts": ["flaky"]}
+
+    def join(s: S) -> dict:
+        calls["join"] += 1
+        return {"parts": ["join"]}
+
+    g = StateGraph(S)
+    g.add_node("slow_ok", slow_ok)
+    g.add_node("flaky", flaky)
+    g.add_node("join", join)
+    g.add_edge(START, "slow_ok")
+    g.add_edge(START, "flaky")
+    g.add_edge(["slow_ok", "flaky"], "join")
+    g.add_edge("join", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    with pytest.raises(ValueError, match="flaky failed"):
+        await d.invoke({"parts": []}, cfg)
+    after_failure = norm_snapshot(await d.state(cfg))
+    calls_after_failure = dict(calls)
+    fail["on"] = False
+    out = await d.invoke(None, cfg)
+    out["parts"] = sorted(out["parts"])
+    return [after_failure, calls_after_failure, out, dict(calls), await norm_history(d, cfg)]
+
+
+async def delete_and_reuse(cp: Any, api: str, durability: str) -> Any:
+    class S(TypedDict):
+        count: Annotated[int, operator.add]
+
+    g = StateGraph(S)
+    g.add_node("inc", lambda s: {"count": 1})
+    g.add_edge(START, "inc")
+    g.add_edge("inc", END)
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    first = await d.invoke({"count": 1}, cfg)
+    second = await d.invoke({"count": 1}, cfg)
+    if api == "sync":
+        await asyncio.to_thread(cp.delete_thread, cfg["configurable"]["thread_id"])
+    else:
+        await cp.adelete_thread(cfg["configurable"]["thread_id"])
+    gone = norm_snapshot(await d.state(cfg))
+    gone_history = await norm_history(d, cfg)
+    again = await d.invoke({"count": 5}, cfg)
+    return [first, second, gone, gone_history, again, await norm_history(d, cfg)]
+
+
+SCENARIOS = {
+    f.__name__: f
+    for f in (
+        fan_out_fan_in,
+        send_map_reduce,
+        interrupt_resume,
+        time_travel,
+        subgraph,
+        failure_resume,
+        delete_and_reuse,
+    )
+}
+
+
+@pytest.fixture(scope="module")
+def pool(dsn: str):
+    with ConnectionPool(dsn, min_size=1, max_size=4, kwargs={"autocommit": True}) as p:
+        yield p
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_sync_saver_matches_memory(scenario: str, api: str, durability: str, pool: Any) -> None:
+    run = SCENARIOS[scenario]
+    expected = await run(InMemorySaver(), api, durability)
+    got = await run(AgentstoreSaver(pool), api, durability)
+    assert got == expected
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_async_saver_matches_memory(scenario: str, api: str, durability: str, dsn: str) -> None:
+    run = SCENARIOS[scenario]
+    expected = await run(InMemorySaver(), api, durability)
+    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+        got = await run(AsyncAgentstoreSaver(conn), api, durability)
+    assert got == expected
+
+
+def test_failure_resume_skips_finished_tasks(pool: Any) -> None:
+    """The node that succeeded before the failure is not run again."""
+    result = asyncio.run(failure_resume(AgentstoreSaver(pool), "sync", "sync"))
+    calls_after_failure, calls = result[1], result[3]
+    assert calls_after_failure == {"slow_ok": 1, "flaky": 1, "join": 0}
+    assert calls == {"slow_ok": 1, "flaky": 2, "join": 1}
+
+
+def test_time_travel_forks(pool: Any) -> None:
+    """update_state on an older checkpoint forks: the new run starts from the
+    edited values, the old checkpoints stay."""
+    result = asyncio.run(time_travel(AgentstoreSaver(pool), "sync", "sync"))
+    assert result[0] == {"log": ["one", "two", "three"], "n": 23}
+    assert result[2] == {"log": ["one", "edited", "two", "three"], "n": 1003}
+    assert result[5] == {"log": ["one", "two", "three"], "n": 23}
+
+
+def test_setup_reports_missing_extension(dsn: str) -> None:
+    """setup() says how to install the extension where it is missing."""
+    from agentstore import ExtensionMissingError
+
+    name = f"agentstore_noext_{uuid.uuid4().hex[:8]}"
+    with Connection.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            other = Connection.connect(dsn, dbname=name, autocommit=True)
+            with other:
+                with pytest.raises(ExtensionMissingError, match="CREATE EXTENSION agentstore"):
+                    AgentstoreSaver(other).setup()
+        finally:
+            admin.execute(f'DROP DATABASE "{name}"')
+    with Connection.connect(dsn, autocommit=True) as conn:
+        assert AgentstoreSaver(conn).setup()
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", ["fan_out_fan_in", "send_map_reduce", "failure_resume"])
+async def test_single_connection_without_autocommit(scenario: str, api: str, dsn: str) -> None:
+    """One connection shared by every thread or task of a run (background
+    writes included), outside autocommit: each call is its own transaction."""
+    run = SCENARIOS[scenario]
+    expected = await run(InMemorySaver(), api, "async")
+    with Connection.connect(dsn) as conn:
+        got = await run(AgentstoreSaver(conn), api, "async")
+        assert conn.info.transaction_status == conn.info.transaction_status.IDLE
+    assert got == expected
+    async with await AsyncConnection.connect(dsn) as aconn:
+        got = await run(AsyncAgentstoreSaver(aconn), api, "async")
+    assert got == expected
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+
+
+def test_channel_value_types_round_trip(pool: Any) -> None:
+    """Primitive values are kept inline as JSON, the others serialized; each
+    comes back equal and of its own type (a str subclass, NUL characters,
+    non-finite floats and 64-bit integers included; LangGraph's serde refuses bigger ones),
+    as from InMemorySaver."""
+    import math
+
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    values = {
+        "s": "plain", "nul": "a\x00b", "i": 7, "max": 2**63 - 1, "min": -(2**63), "f": 1.5,
+        "nan": float("nan"), "inf": float("-inf"), "t": True, "none": None, "enum": Colour.RED,
+        "bytes": b"\x00\xff", "list": [1, "two", {"three": 3}], "tuple": (1, 2), "set": {1, 2},
+    }
+    results = []
+    for saver in (InMemorySaver(), AgentstoreSaver(pool)):
+        cp = empty_checkpoint()
+        cp["channel_values"] = dict(values)
+        versions = {k: saver.get_next_version(None, None) for k in values}
+        cp["channel_versions"] = dict(versions)
+        cfg = {"configurable": {"thread_id": f"types-{uuid.uuid4()}", "checkpoint_ns": ""}}
+        saver.put(cfg, cp, {}, versions)
+        results.append(saver.get_tuple(cfg).checkpoint["channel_values"])
+    expected, got = results
+    assert set(got) == set(values)
+    for k in values:
+        if k == "nan":
+            assert math.isnan(got[k]) and math.isnan(expected[k])
+            continue
+        assert got[k] == expected[k] and type(got[k]) is type(expected[k]), k
+    assert got["enum"] is Colour.RED and got["nul"] == "a\x00b" and got["max"] == 2**63 - 1
+
+
+def test_list_while_writing_on_a_one_connection_pool(dsn: str) -> None:
+    """list() holds no pool connection while its caller iterates: the caller
+    may write through the same saver (a pool of one connection)."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    with ConnectionPool(dsn, min_size=1, max_size=1, timeout=5, kwargs={"autocommit": True}) as p:
+        saver = AgentstoreSaver(p)
+        cfg = {"configurable": {"thread_id": f"iter-{uuid.uuid4()}", "checkpoint_ns": ""}}
+        for _ in range(3):
+            saver.put(cfg, empty_checkpoint(), {"source": "input"}, {})
+        seen = 0
+        for tup in saver.list(cfg):
+            saver.put_writes(tup.config, [("x", seen)], "task")
+            seen += 1
+        assert seen == 3
+        assert [len(t.pending_writes) for t in saver.list(cfg)] == [1, 1, 1]
