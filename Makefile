@@ -17,7 +17,8 @@ DATA = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql) \
 	$(wildcard sql/releases/$(EXTENSION)--*.control)
 
 # One regression file per feature, pgTAP contracts included (test/sql/*.sql),
-# isolation specs (test/specs/*.spec) and TAP tests (test/t/*.pl).
+# isolation specs (test/specs/*.spec) and TAP tests (test/t/*.pl); the
+# expected outputs of both are in the top-level expected/.
 # The pgTAP contracts are the files that SELECT plan(n); NO_PGTAP=1 leaves them
 # out, for a server without pgTAP.
 TESTS = $(sort $(wildcard test/sql/*.sql))
@@ -71,6 +72,9 @@ ifndef NO_PGTAP
 endif
 	@test "$$($(INSTALLCHECK_PSQL) -c "SELECT count(*) FROM pg_settings WHERE name = 'shared_preload_libraries' AND '$(EXTENSION)' = ANY (string_to_array(replace(setting, ' ', ''), ','))") $$($(INSTALLCHECK_PSQL) -c "SELECT setting FROM pg_settings WHERE name = 'agentstore.ttl_interval'")" = "1 3600" || \
 		{ echo "installcheck: the server must run with the settings of test/test.conf: shared_preload_libraries = '$(EXTENSION)' and agentstore.ttl_interval = '1h' (shared_preload_libraries needs a restart, ttl_interval a reload)" >&2; exit 1; }
+	@# pg_regress looks for expected/ under its output directory first: the
+	@# isolation tests write to output_iso, so it gets a link to expected/.
+	@mkdir -p output_iso && ln -sfn ../expected output_iso/expected
 
 # The TAP tests alone (PGXS has no target for them outside PostgreSQL's tree).
 # They start clusters of their own with this server's binaries, so they need
