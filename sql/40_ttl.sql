@@ -15,7 +15,7 @@ CREATE TABLE agentstore.ttl_runs (
     transactions integer NOT NULL DEFAULT 0,    -- committed by the pass
     expired      jsonb NOT NULL DEFAULT '{}',   -- rows expired per table
     purged       jsonb NOT NULL DEFAULT '{}',   -- soft-deleted rows removed per table
-    trimmed      bigint NOT NULL DEFAULT 0,     -- events over session_event_limit removed
+    trimmed      bigint NOT NULL DEFAULT 0,     -- events over session_event_retention removed
     error        text,                          -- why the pass failed or stopped
     CONSTRAINT ttl_runs_origin_check CHECK (origin IN ('worker', 'expire_now'))
 );
