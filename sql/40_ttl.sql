@@ -45,8 +45,11 @@ COMMENT ON FUNCTION agentstore.ttl_explain() IS 'EXPLAIN (COSTS OFF) of every st
 REVOKE ALL ON FUNCTION agentstore.ttl_explain() FROM PUBLIC;
 
 -- The state of expiry in this database: its last pass, the worker now
--- running here (if any), and how far behind expiry is.
-CREATE VIEW agentstore.ttl_status AS
+-- running here (if any), and how far behind expiry is.  It runs with the
+-- rights of whoever reads it (security_invoker): the reader needs SELECT on
+-- ttl_runs and on the tables it looks at, and their row-level security
+-- applies to the reader.
+CREATE VIEW agentstore.ttl_status WITH (security_invoker = true) AS
 SELECT current_database() AS database,
        (SELECT a.pid FROM pg_catalog.pg_stat_activity a
          WHERE a.backend_type = 'agentstore ttl worker'

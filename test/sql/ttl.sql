@@ -203,6 +203,23 @@ SET ROLE ttl_regress_user;
 SELECT * FROM agentstore.expire_now();
 RESET ROLE;
 REVOKE ALL ON FUNCTION agentstore.expire_now() FROM ttl_regress_user;
+-- ttl_status runs with the reader's rights (security_invoker): SELECT on the
+-- view alone shows nothing the reader could not read from the tables.
+GRANT SELECT ON agentstore.ttl_status TO ttl_regress_user;
+SELECT c.relname, c.reloptions FROM pg_class c
+ WHERE c.oid = 'agentstore.ttl_status'::regclass;
+SET ROLE ttl_regress_user;
+SELECT last_state FROM agentstore.ttl_status;
+RESET ROLE;
+GRANT SELECT ON agentstore.ttl_runs, agentstore.sessions, agentstore.events,
+      agentstore.app_states, agentstore.user_states, agentstore.checkpoint_threads
+   TO ttl_regress_user;
+SET ROLE ttl_regress_user;
+SELECT last_state FROM agentstore.ttl_status;
+RESET ROLE;
+REVOKE ALL ON agentstore.ttl_status, agentstore.ttl_runs, agentstore.sessions,
+       agentstore.events, agentstore.app_states, agentstore.user_states,
+       agentstore.checkpoint_threads FROM ttl_regress_user;
 REVOKE ALL ON SCHEMA agentstore FROM ttl_regress_user;
 DROP ROLE ttl_regress_user;
 \set VERBOSITY default
