@@ -773,6 +773,8 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		MemoryContextReset(session_cxt);
 		rc = SPI_execute_plan(session_plan(PLAN_TRIM_FIND, find, 0, NULL),
 							  NULL, NULL, false, 0);
+		/* SPI leaves its own context current after every call */
+		MemoryContextSwitchTo(session_cxt);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "finding sessions to trim failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
@@ -791,6 +793,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		args[2] = Int64GetDatum(budget - removed);
 		rc = SPI_execute_plan(session_plan(PLAN_TRIM_DELETE, trim, 3, trim_types),
 							  args, NULL, false, 0);
+		MemoryContextSwitchTo(session_cxt);
 		if (rc != SPI_OK_DELETE)
 			elog(ERROR, "trimming session events failed: %s", SPI_result_code_string(rc));
 		removed += SPI_processed;
@@ -801,6 +804,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		args[3] = Int64GetDatum(threshold);
 		rc = SPI_execute_plan(session_plan(PLAN_TRIM_COUNT, recount, 4, recount_types),
 							  args, NULL, false, 0);
+		MemoryContextSwitchTo(session_cxt);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "recounting session events failed: %s", SPI_result_code_string(rc));
 	}
