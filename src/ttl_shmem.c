@@ -24,7 +24,9 @@
 
 #include <signal.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "commands/tablespace.h"
@@ -38,6 +40,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "agentstore.h"
 #include "ttl.h"
@@ -285,6 +288,28 @@ tablespace_usable(const char *name)
 		pg_tablespace_aclcheck(spcoid, GetUserId(), ACL_CREATE) == ACLCHECK_OK;
 }
 
+/*
+ * Whether the current user has CREATEDB (or is a superuser), as
+ * have_createdb_privilege() checks, which not every PostgreSQL 15 minor
+ * release exports.
+ */
+static bool
+may_create_databases(void)
+{
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (superuser())
+		return true;
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_authid) GETSTRUCT(tup))->rolcreatedb;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
 /* Whether no database is called name (the new name of CREATE or RENAME). */
 static bool
 database_name_free(const char *name)
@@ -340,7 +365,7 @@ ttl_process_utility(PlannedStmt *pstmt, const char *queryString,
 			{
 				CreatedbStmt *stmt = (CreatedbStmt *) parsetree;
 
-				if (toplevel && have_createdb_privilege() &&
+				if (toplevel && may_create_databases() &&
 					database_name_free(stmt->dbname) &&
 					tablespace_usable(database_option(stmt->options, "tablespace")))
 					ttl_stop_worker_in(database_to_take(database_option(stmt->options,
@@ -361,7 +386,7 @@ ttl_process_utility(PlannedStmt *pstmt, const char *queryString,
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
-				if (stmt->renameType == OBJECT_DATABASE && have_createdb_privilege() &&
+				if (stmt->renameType == OBJECT_DATABASE && may_create_databases() &&
 					database_name_free(stmt->newname))
 					ttl_stop_worker_in(database_to_take(stmt->subname));
 				break;

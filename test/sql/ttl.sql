@@ -137,7 +137,8 @@ RESET agentstore.ttl_batch_size;
 -- Deleting events is opt-in: by default (session_event_retention = 0) a
 -- session keeps every event, however long, whatever the read window
 -- (session_event_limit) is.
-SELECT created FROM agentstore.create_session('ttlapp', 'u', 'huge', ttl => interval '1 hour');
+INSERT INTO agentstore.sessions (app_name, user_id, session_id, ttl, expires_at)
+VALUES ('ttlapp', 'u', 'huge', interval '1 hour', now() + interval '1 hour');
 SELECT count(*) AS appended
   FROM generate_series(1, 2000) g,
        LATERAL agentstore.append_event('ttlapp', 'u', 'huge', jsonb_build_object('n', g));
@@ -155,7 +156,8 @@ SELECT min(version), max(version) FROM agentstore.events
  WHERE stream = (SELECT 'session-' || id FROM agentstore.sessions WHERE session_id = 'huge');
 -- a session appended to 8 times under a retention of 5 keeps its newest 5
 SET agentstore.session_event_retention = 5;
-SELECT created FROM agentstore.create_session('ttlapp', 'u', 'long', ttl => interval '1 hour');
+INSERT INTO agentstore.sessions (app_name, user_id, session_id, ttl, expires_at)
+VALUES ('ttlapp', 'u', 'long', interval '1 hour', now() + interval '1 hour');
 SELECT count(*) AS appended
   FROM generate_series(1, 8) g,
        LATERAL agentstore.append_event('ttlapp', 'u', 'long', jsonb_build_object('n', g));

@@ -30,7 +30,7 @@ CREATE TRIGGER sample_memory BEFORE UPDATE ON agentstore.sessions
 -- trim_session_events prepares its statements once per backend: here,
 -- before the pass.
 SET agentstore.session_event_retention = 1;
-SELECT created FROM agentstore.create_session('mem', 'u', 'warm');
+INSERT INTO agentstore.sessions (app_name, user_id, session_id) VALUES ('mem', 'u', 'warm');
 SELECT count(*) FROM generate_series(1, 3) g,
        LATERAL agentstore.append_event('mem', 'u', 'warm', jsonb_build_object('n', g));
 SELECT agentstore.trim_session_events() AS warmed_up;

@@ -68,7 +68,8 @@ $node->safe_psql('app', q{
 	INSERT INTO agentstore.checkpoints (thread_id, checkpoint_id, checkpoint)
 	VALUES ('old-thread', 'c', '{}');
 	SET agentstore.session_event_retention = 3;
-	SELECT agentstore.create_session('live', 'u', 'long', ttl => interval '1 day');
+	INSERT INTO agentstore.sessions (app_name, user_id, session_id, ttl, expires_at)
+	VALUES ('live', 'u', 'long', interval '1 day', now() + interval '1 day');
 	SELECT count(*) FROM generate_series(1, 10) g,
 	       LATERAL agentstore.append_event('live', 'u', 'long', jsonb_build_object('n', g));
 });
