@@ -37,7 +37,7 @@ CREATE TABLE agentstore.sessions (
     deleted_at  timestamptz,
     ttl         interval,                 -- NULL: agentstore.session_ttl
     event_count bigint NOT NULL DEFAULT 0,  -- events in the session stream (see trim_session_events)
-    trim_needed boolean NOT NULL DEFAULT false,  -- event_count went past agentstore.session_event_limit
+    trim_needed boolean NOT NULL DEFAULT false,  -- event_count went past agentstore.session_event_retention
     PRIMARY KEY (app_name, id),
     CONSTRAINT sessions_app_name_check CHECK (length(app_name) > 0 AND length(app_name) <= 255),
     CONSTRAINT sessions_user_id_check CHECK (length(user_id) > 0 AND length(user_id) <= 255),
@@ -415,4 +415,4 @@ RETURNS bigint
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_trim_session_events';
 COMMENT ON FUNCTION agentstore.trim_session_events(integer) IS
-    'remove the events of active sessions beyond agentstore.session_event_limit, at most batch_size of them';
+    'remove the events of active sessions beyond agentstore.session_event_retention (0, the default: none), at most batch_size of them';

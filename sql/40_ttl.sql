@@ -15,7 +15,7 @@ CREATE TABLE agentstore.ttl_runs (
     transactions integer NOT NULL DEFAULT 0,    -- committed by the pass
     expired      jsonb NOT NULL DEFAULT '{}',   -- rows expired per table
     purged       jsonb NOT NULL DEFAULT '{}',   -- soft-deleted rows removed per table
-    trimmed      bigint NOT NULL DEFAULT 0,     -- events over session_event_limit removed
+    trimmed      bigint NOT NULL DEFAULT 0,     -- events over session_event_retention removed
     error        text,                          -- why the pass failed or stopped
     CONSTRAINT ttl_runs_origin_check CHECK (origin IN ('worker', 'expire_now'))
 );
@@ -45,8 +45,11 @@ COMMENT ON FUNCTION agentstore.ttl_explain() IS 'EXPLAIN (COSTS OFF) of every st
 REVOKE ALL ON FUNCTION agentstore.ttl_explain() FROM PUBLIC;
 
 -- The state of expiry in this database: its last pass, the worker now
--- running here (if any), and how far behind expiry is.
-CREATE VIEW agentstore.ttl_status AS
+-- running here (if any), and how far behind expiry is.  It runs with the
+-- rights of whoever reads it (security_invoker): the reader needs SELECT on
+-- ttl_runs and on the tables it looks at, and their row-level security
+-- applies to the reader.
+CREATE VIEW agentstore.ttl_status WITH (security_invoker = true) AS
 SELECT current_database() AS database,
        (SELECT a.pid FROM pg_catalog.pg_stat_activity a
          WHERE a.backend_type = 'agentstore ttl worker'

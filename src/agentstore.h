@@ -16,6 +16,8 @@ extern bool agentstore_loaded_at_startup;
 extern bool agentstore_soft_delete;
 extern int	agentstore_batch_size;
 extern int	agentstore_session_event_limit;
+extern int	agentstore_session_event_retention;
+extern char *agentstore_ttl_role;
 extern int	agentstore_ttl_interval;
 extern int	agentstore_ttl_batch_size;
 extern int	agentstore_ttl_purge_after;

@@ -19,6 +19,8 @@
 bool		agentstore_soft_delete = true;
 int			agentstore_batch_size = 1000;
 int			agentstore_session_event_limit = 1000;
+int			agentstore_session_event_retention = 0;
+char	   *agentstore_ttl_role = NULL;
 int			agentstore_ttl_interval = 300;
 int			agentstore_ttl_batch_size = 1000;
 int			agentstore_ttl_purge_after = 7 * 24 * 3600;
@@ -31,12 +33,17 @@ int			agentstore_ttl_max_workers = 2;
 int			agentstore_ttl_batch_delay = 100;
 int			agentstore_ttl_worker_nice = 10;
 
-/* Define one "default TTL" parameter; they differ only in name and text. */
+/*
+ * Define one "default TTL" parameter; they differ only in name and text.
+ * The descriptions must be string constants: the GUC machinery keeps the
+ * pointers for the life of the process (pg_settings and SHOW ALL read them),
+ * and _PG_init runs in a memory context that is freed later.
+ */
 static void
-define_ttl_guc(const char *name, const char *what, int *variable)
+define_ttl_guc(const char *name, const char *short_desc, int *variable)
 {
 	DefineCustomIntVariable(name,
-							psprintf("Default time to live of %s, in seconds; 0 means never.", what),
+							short_desc,
 							"Each write sets expires_at = now() + this; a per-call ttl argument overrides it.",
 							variable,
 							0, 0, INT_MAX,
@@ -68,11 +75,19 @@ agentstore_define_gucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.session_event_limit",
-							"Most events a session read returns; older ones are trimmed.",
-							NULL,
+							"Most events a session read returns by default.",
+							"A read window only: no event is deleted because of it (see agentstore.session_event_retention).",
 							&agentstore_session_event_limit,
 							1000, 1, INT_MAX,
 							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agentstore.session_event_retention",
+							"Most events a session keeps; the TTL worker deletes older ones. 0 keeps every event.",
+							"Opt-in deletion: trim_session_events() and the expiry pass remove the oldest events of a session past this number.",
+							&agentstore_session_event_retention,
+							0, 0, INT_MAX,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agentstore.ttl_interval",
@@ -122,16 +137,28 @@ agentstore_define_gucs(void)
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("agentstore.ttl_role",
+							   "Role the TTL worker's expiry passes run as; empty means the owner of the extension in each database.",
+							   "A pass runs as this role in a security-restricted operation, so triggers on agentstore tables run with its rights, never as a superuser unless it is one.",
+							   &agentstore_ttl_role,
+							   "",
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
 	define_ttl_guc("agentstore.session_ttl",
-				   "sessions (with their events, summaries and track events)",
+				   "Default time to live of sessions (with their events, summaries and track events), in seconds; 0 means never.",
 				   &agentstore_session_ttl);
-	define_ttl_guc("agentstore.track_event_ttl", "track events",
+	define_ttl_guc("agentstore.track_event_ttl",
+				   "Default time to live of track events, in seconds; 0 means never.",
 				   &agentstore_track_event_ttl);
-	define_ttl_guc("agentstore.app_state_ttl", "app state",
+	define_ttl_guc("agentstore.app_state_ttl",
+				   "Default time to live of app state, in seconds; 0 means never.",
 				   &agentstore_app_state_ttl);
-	define_ttl_guc("agentstore.user_state_ttl", "user state",
+	define_ttl_guc("agentstore.user_state_ttl",
+				   "Default time to live of user state, in seconds; 0 means never.",
 				   &agentstore_user_state_ttl);
-	define_ttl_guc("agentstore.checkpoint_ttl", "checkpoint threads",
+	define_ttl_guc("agentstore.checkpoint_ttl",
+				   "Default time to live of checkpoint threads, in seconds; 0 means never.",
 				   &agentstore_checkpoint_ttl);
 
 	DefineCustomIntVariable("agentstore.lock_escalation_threshold",

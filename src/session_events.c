@@ -50,6 +50,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/array.h"
 #include "utils/numeric.h"
 
@@ -720,21 +721,25 @@ agentstore_get_track_events(PG_FUNCTION_ARGS)
 
 /*
  * agentstore.trim_session_events(batch_size): remove (for good) the oldest
- * events of active sessions beyond agentstore.session_event_limit, at most
- * batch_size events (default agentstore.ttl_batch_size) per call.
+ * events of active sessions beyond agentstore.session_event_retention, at
+ * most batch_size events (default agentstore.ttl_batch_size) per call.
  * Returns the number of events removed; call it again while it returns
- * batch_size.
+ * batch_size.  With a retention of 0 (the default) it removes nothing:
+ * deleting events is opt-in, and agentstore.session_event_limit is only the
+ * default window of the reads.
  *
  * append_event and append_session_events count a session's events and flag
- * the session when the count passes session_trim_threshold() (the limit in
- * force at that moment plus a tenth); only flagged sessions are visited (so
- * a lowered limit applies to a session from its next append on), each is
- * trimmed down to the limit, and events written to a session's stream by
- * other means are counted when a trim recounts.
+ * the session when the count passes session_trim_threshold() (the retention
+ * in force at that moment plus a tenth); only flagged sessions are visited
+ * (so a lowered retention applies to a session from its next append on),
+ * each is trimmed down to the retention, and events written to a session's
+ * stream by other means are counted when a trim recounts.
  *
  * Sessions are taken one at a time with FOR UPDATE SKIP LOCKED: one that an
  * append holds is left for the next call instead of waited for, and an
- * append waits at most for the rest of this call's transaction.
+ * append waits at most for the rest of this call's transaction.  Each
+ * session is handled in a memory context reset before the next, so that a
+ * call visiting many sessions uses no more memory than one visiting one.
  */
 Datum
 agentstore_trim_session_events(PG_FUNCTION_ARGS)
@@ -760,21 +765,28 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2";
 	static const Oid trim_types[] = {TEXTOID, INT8OID, INT8OID};
 	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID, INT8OID};
-	int64		limit = agentstore_session_event_limit;
+	int64		keep = agentstore_session_event_retention;
 	int64		threshold = session_trim_threshold();
 	int64		budget = agentstore_ttl_batch_size;
 	int64		removed = 0;
+	MemoryContext session_cxt;
+	MemoryContext old;
 
 	if (!PG_ARGISNULL(0))
 	{
 		budget = PG_GETARG_INT32(0);
 		argcheck_int64_min(budget, "batch_size", 1);
 	}
+	if (keep <= 0)
+		PG_RETURN_INT64(0);
 
 	SPI_connect();
+	session_cxt = AllocSetContextCreate(CurrentMemoryContext, "trim_session_events session",
+										ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(session_cxt);
 
 	/*
-	 * Each session visited ends unflagged (trimmed down to the limit) or
+	 * Each session visited ends unflagged (trimmed down to the retention) or
 	 * uses up the budget, so no session is found twice.
 	 */
 	while (removed < budget)
@@ -786,15 +798,21 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		Datum		args[4];
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(session_cxt);
 		if (spi_run("session.trim.find", find, 0, NULL, NULL, NULL, false, 0,
 					SPI_OK_SELECT) == 0)
+		{
+			SPI_freetuptable(SPI_tuptable);
 			break;
+		}
 		app_name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		app_name = PointerGetDatum(DatumGetTextPCopy(app_name));
 		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		SPI_freetuptable(SPI_tuptable);
 		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
 
 		args[0] = stream;
-		args[1] = Int64GetDatum(limit);
+		args[1] = Int64GetDatum(keep);
 		args[2] = Int64GetDatum(budget - removed);
 		removed += spi_run("session.trim.delete", trim, 3, trim_types, args,
 						   NULL, false, 0, SPI_OK_DELETE);
@@ -806,6 +824,7 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		spi_run("session.trim.recount", recount, 4, recount_types, args, NULL,
 				false, 0, SPI_OK_UPDATE);
 	}
-	SPI_finish();
+	MemoryContextSwitchTo(old);
+	SPI_finish();				/* frees session_cxt with SPI's memory */
 	PG_RETURN_INT64(removed);
 }

@@ -260,17 +260,21 @@ session_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 }
 
 /*
- * The event count past which a session is flagged for trimming: the limit
- * (agentstore.session_event_limit) plus a tenth of it, at least one.  The
- * slack lets one trim remove a tenth of the limit at once, instead of one
- * event (and a recount of the whole window) after every append.
+ * The event count past which a session is flagged for trimming: the
+ * retention (agentstore.session_event_retention) plus a tenth of it, at
+ * least one.  The slack lets one trim remove a tenth of the retention at
+ * once, instead of one event (and a recount of the whole window) after every
+ * append.  A retention of 0 (the default) keeps every event: deleting
+ * events is opt-in, and no session is ever flagged.
  */
 int64
 session_trim_threshold(void)
 {
-	int64		limit = agentstore_session_event_limit;
+	int64		keep = agentstore_session_event_retention;
 
-	return limit + Max(limit / 10, 1);
+	if (keep <= 0)
+		return PG_INT64_MAX;
+	return keep + Max(keep / 10, 1);
 }
 
 /*

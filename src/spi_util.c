@@ -80,9 +80,15 @@ spi_run(const char *key, const char *sql, int nargs, const Oid *argtypes,
 		Datum *args, const char *nulls, bool read_only, long count,
 		int expected_rc)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	SPIPlanPtr	plan = spi_plan(key, sql, nargs, argtypes);
 	int			rc = SPI_execute_plan(plan, args, nulls, read_only, count);
 
+	/*
+	 * SPI leaves its procedure context current after every call: give the
+	 * caller back the context it was working in (a per-batch one, say).
+	 */
+	MemoryContextSwitchTo(caller);
 	if (rc != expected_rc)
 		elog(ERROR, "statement \"%s\" failed: %s", key,
 			 SPI_result_code_string(rc));

@@ -17,6 +17,7 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "utils/palloc.h"
 #include "storage/latch.h"
 #include "storage/spin.h"
 
@@ -119,15 +120,29 @@ typedef struct TtlPass
 	bool		trim_exists;	/* agentstore.trim_session_events exists */
 	int			step;			/* next step to run */
 	TimestampTz cursor;			/* where the step's next lookup starts */
-	List	   *skipped;		/* threads the step found being written to */
+	List	   *skipped;		/* threads found being written to, whose
+								 * expires_at is the cursor */
 	TtlCounts	committed;		/* counts of committed transactions */
 	TtlCounts	pending;		/* counts of the current transaction */
+
+	/*
+	 * Memory: the pass's context owns the others and is freed with its
+	 * parent (on error too); skipped_cxt holds "skipped" and is reset when
+	 * the cursor moves on; batch_cxt is reset at every batch, group_cxt at
+	 * every session or thread.  So a pass uses memory in proportion to a
+	 * batch, never to its backlog.
+	 */
+	MemoryContext cxt;
+	MemoryContext skipped_cxt;
+	MemoryContext batch_cxt;
+	MemoryContext group_cxt;
 } TtlPass;
 
 extern const char *const ttl_table_names[TTL_NTABLES];
 
 extern Oid	ttl_lock_extension(void);
-extern void ttl_pass_init(TtlPass *pass, const char *origin);
+extern void ttl_pass_init(TtlPass *pass, const char *origin, MemoryContext parent);
+extern void ttl_pass_end(TtlPass *pass);
 extern void ttl_pass_start(TtlPass *pass);
 extern bool ttl_pass_batch(TtlPass *pass);
 extern const char *ttl_pass_step_name(TtlPass *pass);

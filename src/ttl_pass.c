@@ -14,8 +14,8 @@
  *		 state and user state, row by row;
  *	  5. expire checkpoint threads, each with its checkpoints, blobs and
  *		 writes (always deleted: LangGraph has no soft delete);
- *	  6. trim session events beyond agentstore.session_event_limit, when
- *		 agentstore.trim_session_events() exists;
+ *	  6. trim session events beyond agentstore.session_event_retention
+ *		 (by default none), when agentstore.trim_session_events() exists;
  *	  7-11. purge, unless ttl_purge_after is -1: sessions soft-deleted
  *		 longer ago than ttl_purge_after (with everything of theirs), then
  *		 soft-deleted summaries, events, app state and user state.
@@ -28,6 +28,7 @@
  *	  of a session or thread already locked are waited for.  A batch
  *	  touches at most agentstore.ttl_batch_size rows, except that a session
  *	  or thread is never split: one larger than the batch is expired alone.
+ *	  Its memory is bounded by the batch too (see TtlPass in ttl.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +47,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "agentstore.h"
@@ -384,11 +386,18 @@ build_statements(void)
 	MemoryContextSwitchTo(old);
 }
 
-/* Execute statement id (prepared on first use) with the given arguments. */
+/*
+ * Execute statement id (prepared on first use) with the given arguments.
+ * SPI leaves its procedure context current after every call; the caller's
+ * context is made current again, so that what the caller allocates next
+ * goes where it means it to (a batch's or a group's context), not into
+ * memory that lives as long as the SPI connection.
+ */
 static void
 exec_stmt(TtlStmtId id, Datum *values, const char *nulls)
 {
 	TtlStmt    *stmt = &stmts[id];
+	MemoryContext caller = CurrentMemoryContext;
 	int			rc;
 
 	build_statements();
@@ -403,6 +412,7 @@ exec_stmt(TtlStmtId id, Datum *values, const char *nulls)
 		stmt->plan = plan;
 	}
 	rc = SPI_execute_plan(stmt->plan, values, nulls, false, 0);
+	MemoryContextSwitchTo(caller);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", stmt->sql,
 			 SPI_result_code_string(rc));
@@ -453,8 +463,24 @@ skipped_threads(TtlPass *pass)
 }
 
 /*
+ * Move the step's cursor to "cursor"; the threads skipped at an earlier
+ * expires_at are behind it now, so they are forgotten.
+ */
+static void
+set_cursor(TtlPass *pass, TimestampTz cursor)
+{
+	if (cursor != pass->cursor)
+	{
+		MemoryContextReset(pass->skipped_cxt);
+		pass->skipped = NIL;
+	}
+	pass->cursor = cursor;
+}
+
+/*
  * Expire whole groups (sessions or threads), oldest first, until the
- * batch is used up.  Returns true when no group is left.
+ * batch is used up.  Returns true when no group is left.  Runs in
+ * pass->group_cxt, reset for every group.
  */
 static bool
 run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
@@ -478,6 +504,9 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 		if (*used >= budget)
 			return false;
 		CHECK_FOR_INTERRUPTS();
+		/* what one group needs lives until the next one is looked up */
+		MemoryContextReset(pass->group_cxt);
+		MemoryContextSwitchTo(pass->group_cxt);
 		args[0] = TimestampTzGetDatum(pass->cursor);
 		args[1] = step->purge ? TimestampTzGetDatum(cutoff) : skipped_threads(pass);
 		exec_stmt(next, args, NULL);
@@ -516,8 +545,15 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 		if (step->thread_lock &&
 			!cp_lock_thread(DatumGetTextPP(args[0]), ExclusiveLock, true))
 		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContext old;
 
+			/*
+			 * The cursor moves to the skipped thread; only the threads
+			 * skipped at that very expires_at need to be excluded from the
+			 * next lookups, so the list never outgrows them.
+			 */
+			set_cursor(pass, cursor);
+			old = MemoryContextSwitchTo(pass->skipped_cxt);
 			pass->skipped = lappend(pass->skipped,
 									text_to_cstring(DatumGetTextPP(args[0])));
 			MemoryContextSwitchTo(old);
@@ -533,7 +569,7 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			*used += n;
 		}
 		SPI_freetuptable(SPI_tuptable);
-		pass->cursor = cursor;
+		set_cursor(pass, cursor);
 	}
 }
 
@@ -590,14 +626,35 @@ run_trim_step(TtlPass *pass, int64 budget, int64 *used)
 	return n < limit;
 }
 
-/* Set up a pass: origin is 'worker' or 'expire_now'. */
+/*
+ * Set up a pass: origin is 'worker' or 'expire_now'; its memory is a child
+ * of parent, so that an error that unwinds past the caller frees it too.
+ */
 void
-ttl_pass_init(TtlPass *pass, const char *origin)
+ttl_pass_init(TtlPass *pass, const char *origin, MemoryContext parent)
 {
 	memset(pass, 0, sizeof(TtlPass));
 	pass->origin = origin;
 	pass->started_at = GetCurrentTimestamp();
 	pass->cursor = DT_NOBEGIN;
+	pass->cxt = AllocSetContextCreate(parent, "agentstore ttl pass",
+									  ALLOCSET_SMALL_SIZES);
+	pass->skipped_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl skipped threads",
+											  ALLOCSET_SMALL_SIZES);
+	pass->batch_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl batch",
+											ALLOCSET_DEFAULT_SIZES);
+	/* not a child of batch_cxt: resetting a context deletes its children */
+	pass->group_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl group",
+											ALLOCSET_SMALL_SIZES);
+}
+
+/* Free what the pass still holds. */
+void
+ttl_pass_end(TtlPass *pass)
+{
+	MemoryContextDelete(pass->cxt);
+	pass->cxt = pass->skipped_cxt = pass->batch_cxt = pass->group_cxt = NULL;
+	pass->skipped = NIL;
 }
 
 /* In the pass's first transaction: see which optional steps exist. */
@@ -620,7 +677,11 @@ ttl_pass_batch(TtlPass *pass)
 	int64		budget = agentstore_ttl_batch_size;
 	int64		used = 0;
 	TimestampTz cutoff = 0;
+	MemoryContext old;
 
+	/* everything a batch allocates is gone by the next batch */
+	MemoryContextReset(pass->batch_cxt);
+	old = MemoryContextSwitchTo(pass->batch_cxt);
 	if (agentstore_ttl_purge_after >= 0)
 		cutoff = GetCurrentTransactionStartTimestamp() -
 			(int64) agentstore_ttl_purge_after * USECS_PER_SEC;
@@ -639,14 +700,14 @@ ttl_pass_batch(TtlPass *pass)
 			done = run_group_step(pass, step, budget, &used, cutoff);
 		else
 			done = run_rows_step(pass, step, budget, &used, cutoff);
+		MemoryContextSwitchTo(pass->batch_cxt);
 		if (!done)
-			return false;
+			break;
 		pass->step++;
-		pass->cursor = DT_NOBEGIN;
-		list_free_deep(pass->skipped);
-		pass->skipped = NIL;
+		set_cursor(pass, DT_NOBEGIN);
 	}
-	return true;
+	MemoryContextSwitchTo(old);
+	return pass->step >= NSTEPS;
 }
 
 /* What the pass is doing, for pg_stat_activity. */
@@ -777,11 +838,12 @@ agentstore_expire_now(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"agentstore\" is not installed in this database")));
-	ttl_pass_init(&pass, "expire_now");
+	ttl_pass_init(&pass, "expire_now", fcinfo->flinfo->fn_mcxt);
 	ttl_pass_start(&pass);
 	while (!ttl_pass_batch(&pass))
 		CHECK_FOR_INTERRUPTS();
 	ttl_pass_save(&pass, true, NULL);
+	ttl_pass_end(&pass);
 	SPI_finish();
 
 	for (i = 0; i < TTL_NTABLES; i++)

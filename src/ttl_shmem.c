@@ -12,7 +12,9 @@
  *	  - DROP DATABASE, CREATE DATABASE ... TEMPLATE, ALTER DATABASE RENAME
  *		and SET TABLESPACE first terminate our worker in the database they
  *		need to themselves, instead of failing with "database is being
- *		accessed by other users" while a pass runs.
+ *		accessed by other users" while a pass runs; only when the command
+ *		is allowed to get that far (its user owns the database, and so on),
+ *		so that nobody else can keep a pass from finishing.
  *
  *	  Everything here exists only when agentstore is preloaded.
  *
@@ -22,9 +24,12 @@
 
 #include <signal.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "commands/tablespace.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "postmaster/bgworker.h"
@@ -33,7 +38,9 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "agentstore.h"
 #include "ttl.h"
@@ -213,21 +220,17 @@ ttl_notify_at_commit(bool installed, bool rescan)
 }
 
 /*
- * Terminate our worker connected to database "dbname", if any, so that a
+ * Terminate our worker connected to database dboid, if any, so that a
  * command that needs the database to itself does not wait for a pass.  The
  * pass's open transaction is rolled back; the launcher runs the next one
  * at the next interval.
  */
 static void
-ttl_stop_worker_in(const char *dbname)
+ttl_stop_worker_in(Oid dboid)
 {
-	Oid			dboid;
 	int			i;
 
-	if (dbname == NULL || ttl_shared == NULL)
-		return;
-	dboid = get_database_oid(dbname, true);
-	if (!OidIsValid(dboid))
+	if (!OidIsValid(dboid) || ttl_shared == NULL)
 		return;
 	for (i = 0; i < TTL_MAX_WORKERS; i++)
 	{
@@ -241,11 +244,77 @@ ttl_stop_worker_in(const char *dbname)
 		if (pid != 0)
 		{
 			ereport(DEBUG1,
-					(errmsg_internal("terminating agentstore ttl worker %d in database \"%s\"",
-									 (int) pid, dbname)));
+					(errmsg_internal("terminating agentstore ttl worker %d in database %u",
+									 (int) pid, dboid)));
 			(void) kill(pid, SIGTERM);
 		}
 	}
+}
+
+/*
+ * The database named dbname, when the current user may run a command that
+ * needs it to itself: it exists, it is not the current database, and the
+ * user owns it (or is a superuser).  These are the checks dropdb(),
+ * RenameDatabase() and movedb() make before they look for other sessions,
+ * and that createdb() makes of a template that is not marked as one (the
+ * launcher never works in templates).  InvalidOid otherwise: a role that
+ * may not run the command must not be able to interrupt the pass there by
+ * failing it over and over.
+ */
+static Oid
+database_to_take(const char *dbname)
+{
+	Oid			dboid;
+
+	if (dbname == NULL)
+		return InvalidOid;
+	dboid = get_database_oid(dbname, true);
+	if (!OidIsValid(dboid) || dboid == MyDatabaseId ||
+		!pg_database_ownercheck(dboid, GetUserId()))
+		return InvalidOid;
+	return dboid;
+}
+
+/* Whether the current user may create objects in tablespace name (NULL: the default). */
+static bool
+tablespace_usable(const char *name)
+{
+	Oid			spcoid;
+
+	if (name == NULL)
+		return true;
+	spcoid = get_tablespace_oid(name, true);
+	return OidIsValid(spcoid) &&
+		pg_tablespace_aclcheck(spcoid, GetUserId(), ACL_CREATE) == ACLCHECK_OK;
+}
+
+/*
+ * Whether the current user has CREATEDB (or is a superuser), as
+ * have_createdb_privilege() checks, which not every PostgreSQL 15 minor
+ * release exports.
+ */
+static bool
+may_create_databases(void)
+{
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (superuser())
+		return true;
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_authid) GETSTRUCT(tup))->rolcreatedb;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/* Whether no database is called name (the new name of CREATE or RENAME). */
+static bool
+database_name_free(const char *name)
+{
+	return name != NULL && !OidIsValid(get_database_oid(name, true));
 }
 
 /* The value of option "name" of a CREATE/ALTER DATABASE statement, or NULL. */
@@ -277,26 +346,51 @@ ttl_process_utility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		installed = false;
 	bool		rescan = false;
+	bool		toplevel = context == PROCESS_UTILITY_TOPLEVEL &&
+		!IsTransactionBlock() && !IsSubTransaction();
 
+	/*
+	 * Our worker is stopped only for a command that is going to get as far
+	 * as looking for other sessions in the database: run where PostgreSQL
+	 * allows it (CREATE/DROP DATABASE and SET TABLESPACE refuse a
+	 * transaction block) by a user who passes the command's own checks.
+	 */
 	switch (nodeTag(parsetree))
 	{
 		case T_DropdbStmt:
-			ttl_stop_worker_in(((DropdbStmt *) parsetree)->dbname);
+			if (toplevel)
+				ttl_stop_worker_in(database_to_take(((DropdbStmt *) parsetree)->dbname));
 			break;
 		case T_CreatedbStmt:
-			ttl_stop_worker_in(database_option(((CreatedbStmt *) parsetree)->options,
-											   "template"));
-			rescan = true;
-			break;
+			{
+				CreatedbStmt *stmt = (CreatedbStmt *) parsetree;
+
+				if (toplevel && may_create_databases() &&
+					database_name_free(stmt->dbname) &&
+					tablespace_usable(database_option(stmt->options, "tablespace")))
+					ttl_stop_worker_in(database_to_take(database_option(stmt->options,
+																		"template")));
+				rescan = true;
+				break;
+			}
 		case T_AlterDatabaseStmt:
-			if (database_option(((AlterDatabaseStmt *) parsetree)->options,
-								"tablespace") != NULL)
-				ttl_stop_worker_in(((AlterDatabaseStmt *) parsetree)->dbname);
-			break;
+			{
+				AlterDatabaseStmt *stmt = (AlterDatabaseStmt *) parsetree;
+				const char *spc = database_option(stmt->options, "tablespace");
+
+				if (spc != NULL && toplevel && tablespace_usable(spc))
+					ttl_stop_worker_in(database_to_take(stmt->dbname));
+				break;
+			}
 		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
-				ttl_stop_worker_in(((RenameStmt *) parsetree)->subname);
-			break;
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_DATABASE && may_create_databases() &&
+					database_name_free(stmt->newname))
+					ttl_stop_worker_in(database_to_take(stmt->subname));
+				break;
+			}
 		case T_CreateExtensionStmt:
 			installed = strcmp(((CreateExtensionStmt *) parsetree)->extname,
 							   "agentstore") == 0;

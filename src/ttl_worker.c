@@ -14,24 +14,37 @@
  *	  (ttl_batch_size, soft_delete, ttl_purge_after, lock_timeout...)
  *	  apply, since every pass is a new connection.
  *
+ *	  The worker connects as the bootstrap superuser, but every transaction
+ *	  of a pass runs as agentstore.ttl_role (by default the owner of the
+ *	  extension) in a security-restricted operation: see become_pass_role().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <sys/resource.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "agentstore.h"
@@ -39,6 +52,12 @@
 
 static int	my_slot = -1;
 static char *my_dbname = "?";
+
+/* Who the worker was before a transaction of the pass switched to its role. */
+static bool identity_switched = false;
+static Oid	saved_userid;
+static int	saved_sec_context;
+static int	saved_nestlevel;
 
 /* On exit, however it happens, hand the slot back to the launcher. */
 static void
@@ -65,10 +84,92 @@ begin_batch(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 }
 
-/* Commit a transaction of the pass. */
+/* The owner of extension extoid. */
+static Oid
+extension_owner(Oid extoid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "could not find extension %u", extoid);
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * The role a pass runs as in this database: agentstore.ttl_role, or the
+ * owner of the extension when it is empty.  A role that does not exist is
+ * an error, or (owner_if_missing, to record that error) the owner.
+ */
+static Oid
+pass_role(Oid extoid, bool owner_if_missing)
+{
+	const char *name = agentstore_ttl_role;
+	Oid			roleid;
+
+	if (name == NULL || name[0] == '\0')
+		return extension_owner(extoid);
+	roleid = get_role_oid(name, true);
+	if (OidIsValid(roleid))
+		return roleid;
+	if (owner_if_missing)
+		return extension_owner(extoid);
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("role \"%.*s\" named by agentstore.ttl_role does not exist",
+					pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1), name),
+			 errhint("Create the role, or set agentstore.ttl_role to an existing role or to '' for the owner of the extension.")));
+	return InvalidOid;			/* keep the compiler quiet */
+}
+
+/*
+ * For the rest of this transaction, run as the pass's role in a
+ * security-restricted operation, as autovacuum and REFRESH MATERIALIZED
+ * VIEW run index expressions as the table's owner: a trigger on an
+ * agentstore table runs with that role's rights (never the bootstrap
+ * superuser's the worker connected as, unless the role is one), may not
+ * SET ROLE, create temporary objects or leave a setting changed.
+ */
+static void
+become_pass_role(Oid extoid, bool owner_if_missing)
+{
+	Oid			roleid = pass_role(extoid, owner_if_missing);
+
+	GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
+	saved_nestlevel = NewGUCNestLevel();
+	SetUserIdAndSecContext(roleid, saved_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	/* what is_superuser shows follows the role, until commit_batch() */
+	SetConfigOption("is_superuser", superuser_arg(roleid) ? "on" : "off",
+					PGC_INTERNAL, PGC_S_SESSION);
+	identity_switched = true;
+}
+
+/*
+ * Commit a transaction of the pass, after undoing become_pass_role() and
+ * any setting changed under it.  (After an error, AbortTransaction does
+ * both.)
+ */
 static void
 commit_batch(void)
 {
+	if (identity_switched)
+	{
+		AtEOXact_GUC(false, saved_nestlevel);
+		SetUserIdAndSecContext(saved_userid, saved_sec_context);
+		identity_switched = false;
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -86,12 +187,14 @@ record_failure(TtlPass *pass, MemoryContext cxt)
 {
 	ErrorData  *edata;
 	char	   *message;
+	Oid			extoid;
 
 	HOLD_INTERRUPTS();
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
 	EmitErrorReport();
 	AbortOutOfAnyTransaction();
+	identity_switched = false;	/* the abort restored the user and settings */
 	FlushErrorState();
 	RESUME_INTERRUPTS();
 
@@ -101,11 +204,14 @@ record_failure(TtlPass *pass, MemoryContext cxt)
 					my_dbname, agentstore_ttl_interval)));
 
 	begin_batch();
-	if (!OidIsValid(ttl_lock_extension()))
+	extoid = ttl_lock_extension();
+	if (!OidIsValid(extoid))
 	{
 		commit_batch();
 		return false;
 	}
+	/* the error may be that ttl_role names no role: then record it as the owner */
+	become_pass_role(extoid, true);
 	if (!pass->run_committed)
 		pass->run_id = 0;		/* its insert was rolled back */
 	memset(&pass->pending, 0, sizeof(pass->pending));
@@ -127,10 +233,11 @@ run_pass(void)
 	volatile TtlResult result = TTL_RESULT_DONE;
 	volatile bool first = true;
 
-	ttl_pass_init(&pass, "worker");
+	ttl_pass_init(&pass, "worker", cxt);
 	PG_TRY();
 	{
 		bool		done = false;
+		Oid			extoid;
 
 		while (!done)
 		{
@@ -142,7 +249,8 @@ run_pass(void)
 			}
 
 			begin_batch();
-			if (!OidIsValid(ttl_lock_extension()))
+			extoid = ttl_lock_extension();
+			if (!OidIsValid(extoid))
 			{
 				/* DROP EXTENSION committed while we ran: nothing left to do */
 				commit_batch();
@@ -152,6 +260,7 @@ run_pass(void)
 				result = TTL_RESULT_ABSENT;
 				break;
 			}
+			become_pass_role(extoid, false);
 			if (first)
 			{
 				/*
@@ -186,6 +295,7 @@ run_pass(void)
 	}
 	PG_END_TRY();
 
+	ttl_pass_end(&pass);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return result;
 }

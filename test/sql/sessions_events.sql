@@ -132,14 +132,14 @@ SELECT agentstore.append_track_event('se-app', 'u1', 'nope', 'ui', '{}');
 SELECT agentstore.get_track_events('se-app', 'u1', 's1', NULL);
 SELECT agentstore.get_track_events('se-app', 'u1', 's1', 'ui', -1);
 
--- trim_session_events: keep the newest agentstore.session_event_limit events
+-- trim_session_events: keep the newest agentstore.session_event_retention events
 -- of each session, in bounded batches, oldest first
 SELECT id AS tid FROM agentstore.create_session('se-app', 'u1', 'trim') \gset
 SELECT count(*) FROM (SELECT agentstore.append_event('se-app', 'u1', 'trim', format('{"n": %s}', g)::jsonb)
                         FROM generate_series(1, 12) g) x;
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
-SET agentstore.session_event_limit = 5;
--- the flag is set by the next append under the lower limit
+SET agentstore.session_event_retention = 5;
+-- the flag is set by the next append under the lower retention
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 13}');
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
 SELECT agentstore.trim_session_events(3) AS removed;
@@ -151,15 +151,15 @@ SELECT agentstore.trim_session_events() AS nothing_left;
 -- versions go on after a trim
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 14}');
 SELECT agentstore.get_session('se-app', 'u1', 'trim')->'events' AS window;
--- a session is flagged past the limit plus a tenth (at least one): 6 events
--- under a limit of 5 are not trimmed yet, 7 are (back down to 5)
+-- a session is flagged past the retention plus a tenth (at least one): 6 events
+-- under a retention of 5 are not trimmed yet, 7 are (back down to 5)
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
 SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 15}');
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
 SELECT agentstore.trim_session_events() AS removed;
 SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream = 'session-' || :tid;
--- under a limit of 50: 55 events are kept, the 56th flags the session
-SET agentstore.session_event_limit = 50;
+-- under a retention of 50: 55 events are kept, the 56th flags the session
+SET agentstore.session_event_retention = 50;
 SELECT count(*) FROM (SELECT agentstore.append_event('se-app', 'u1', 'trim', format('{"n": %s}', g)::jsonb)
                         FROM generate_series(16, 65) g) x;
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
@@ -167,7 +167,7 @@ SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 66}')
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
 SELECT agentstore.trim_session_events() AS removed;
 SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream = 'session-' || :tid;
-RESET agentstore.session_event_limit;
+RESET agentstore.session_event_retention;
 SELECT agentstore.trim_session_events(0);
 SELECT agentstore.trim_session_events(-1);
 

@@ -133,16 +133,37 @@ SELECT session_id, deleted, live_events, deleted_events, live_summaries, deleted
 RESET agentstore.ttl_batch_size;
 
 -- Trimming: the pass calls agentstore.trim_session_events(batch_size) of
--- the sessions feature (when it exists) and reports what it removed: a
--- session appended to 8 times under a limit of 5 keeps its newest 5 events.
-SET agentstore.session_event_limit = 5;
-SELECT created FROM agentstore.create_session('ttlapp', 'u', 'long', ttl => interval '1 hour');
+-- the sessions feature (when it exists) and reports what it removed.
+-- Deleting events is opt-in: by default (session_event_retention = 0) a
+-- session keeps every event, however long, whatever the read window
+-- (session_event_limit) is.
+INSERT INTO agentstore.sessions (app_name, user_id, session_id, ttl, expires_at)
+VALUES ('ttlapp', 'u', 'huge', interval '1 hour', now() + interval '1 hour');
+SELECT count(*) AS appended
+  FROM generate_series(1, 2000) g,
+       LATERAL agentstore.append_event('ttlapp', 'u', 'huge', jsonb_build_object('n', g));
+SHOW agentstore.session_event_retention;
+SELECT * FROM agentstore.expire_now() WHERE expired + purged + trimmed > 0;
+SELECT live_events FROM ttl_state WHERE session_id = 'huge';
+SELECT jsonb_array_length(agentstore.get_session('ttlapp', 'u', 'huge')->'events') AS read_window;
+-- With a retention set, a session past it (plus a tenth) is trimmed down to
+-- its newest events at the next pass: one more append flags it.
+SET agentstore.session_event_retention = 1500;
+SELECT version FROM agentstore.append_event('ttlapp', 'u', 'huge', '{"n": 2001}');
+SELECT * FROM agentstore.expire_now() WHERE expired + purged + trimmed > 0;
+SELECT live_events FROM ttl_state WHERE session_id = 'huge';
+SELECT min(version), max(version) FROM agentstore.events
+ WHERE stream = (SELECT 'session-' || id FROM agentstore.sessions WHERE session_id = 'huge');
+-- a session appended to 8 times under a retention of 5 keeps its newest 5
+SET agentstore.session_event_retention = 5;
+INSERT INTO agentstore.sessions (app_name, user_id, session_id, ttl, expires_at)
+VALUES ('ttlapp', 'u', 'long', interval '1 hour', now() + interval '1 hour');
 SELECT count(*) AS appended
   FROM generate_series(1, 8) g,
        LATERAL agentstore.append_event('ttlapp', 'u', 'long', jsonb_build_object('n', g));
 SELECT * FROM agentstore.expire_now() WHERE expired + purged + trimmed > 0;
 SELECT live_events FROM ttl_state WHERE session_id = 'long';
-RESET agentstore.session_event_limit;
+RESET agentstore.session_event_retention;
 
 -- Every pass is recorded; expire_now() passes commit with the caller.
 SELECT origin, transactions, expired->>'sessions' AS sessions, expired->>'events' AS events,
@@ -184,6 +205,23 @@ SET ROLE ttl_regress_user;
 SELECT * FROM agentstore.expire_now();
 RESET ROLE;
 REVOKE ALL ON FUNCTION agentstore.expire_now() FROM ttl_regress_user;
+-- ttl_status runs with the reader's rights (security_invoker): SELECT on the
+-- view alone shows nothing the reader could not read from the tables.
+GRANT SELECT ON agentstore.ttl_status TO ttl_regress_user;
+SELECT c.relname, c.reloptions FROM pg_class c
+ WHERE c.oid = 'agentstore.ttl_status'::regclass;
+SET ROLE ttl_regress_user;
+SELECT last_state FROM agentstore.ttl_status;
+RESET ROLE;
+GRANT SELECT ON agentstore.ttl_runs, agentstore.sessions, agentstore.events,
+      agentstore.app_states, agentstore.user_states, agentstore.checkpoint_threads
+   TO ttl_regress_user;
+SET ROLE ttl_regress_user;
+SELECT last_state FROM agentstore.ttl_status;
+RESET ROLE;
+REVOKE ALL ON agentstore.ttl_status, agentstore.ttl_runs, agentstore.sessions,
+       agentstore.events, agentstore.app_states, agentstore.user_states,
+       agentstore.checkpoint_threads FROM ttl_regress_user;
 REVOKE ALL ON SCHEMA agentstore FROM ttl_regress_user;
 DROP ROLE ttl_regress_user;
 \set VERBOSITY default

@@ -96,3 +96,9 @@ DROP ROLE ttl_guc_user;
 
 -- A misspelt name under the prefix is an error, not a new variable.
 SET agentstore.ttl_intervall = '1s';
+
+-- Every parameter's descriptions, as pg_settings and SHOW ALL read them in
+-- any backend long after the library was loaded (they must not point to
+-- memory that was freed since).
+SELECT name, short_desc, extra_desc FROM pg_settings
+ WHERE name LIKE 'agentstore.%' ORDER BY name;
