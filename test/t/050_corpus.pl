@@ -1052,6 +1052,11 @@ add_top('INSERT INTO agentstore.session_import', 'an import in a savepoint that 
 	q{BEGIN; SAVEPOINT a; INSERT INTO agentstore.session_import (app_name, session_id, user_id) VALUES ('corpus', 'ins-sp', 'u1');
 	  ROLLBACK TO a; COMMIT},
 	check => q{SELECT count(*) = 0 FROM agentstore.sessions WHERE session_id = 'ins-sp'});
+# The settings' descriptions are read from the backend's memory (and were
+# once left in memory that is freed after the fork).
+add_top('pg_settings of agentstore.*', 'SHOW ALL and pg_settings', q{SHOW ALL; SELECT * FROM pg_settings WHERE name LIKE 'agentstore.%'},
+	check => q{SELECT bool_and(short_desc LIKE 'Default time to live of %') AND count(*) = 5
+	             FROM pg_settings WHERE name ~ '^agentstore\.[a-z_]+_ttl$'});
 add_top('agentstore.session_import_result()', 'after a failed import',
 	q{SELECT * FROM agentstore.session_import_result()});
 
