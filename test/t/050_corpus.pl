@@ -398,10 +398,15 @@ my @field_values = (
 );
 
 #############################################################################
-# The functions: a valid call of each (argument values as SQL, by name),
-# from which the generated cases substitute one argument at a time, and the
-# JSON documents each reads, whose fields get every wrong type.  The key is
-# the function's regprocedure.
+# The functions, keyed by regprocedure:
+#   args   a valid call (argument values as SQL, in order), from which the
+#          generated cases substitute one argument at a time;
+#   also   further calls (a hit instead of a miss, a foreign token...), whose
+#          arguments get NULL, '' and 256 characters;
+#   json   the JSON documents it reads, by argument: each field gets every
+#          wrong type, is removed, and gets an unknown key beside it;
+#   extra  hand-written bad values, by argument;
+#   gucs   settings under which the valid call runs once more.
 #############################################################################
 
 my %functions = (
@@ -759,11 +764,12 @@ foreach my $p (@procs)
 	foreach my $base ($f->{args}, @{ $f->{also} // [] })
 	{
 		die "$sig: wrong number of base arguments" unless @$base == @types;
-		add_call($sig, 'the valid call', $call->(@$base));
-		add_call($sig, 'the valid call, as an application role', $call->(@$base), app => 1);
+		my $what = $base == $f->{args} ? 'the valid call' : 'the alternative call ' . join(', ', @$base);
+		add_call($sig, $what, $call->(@$base));
+		add_call($sig, "$what, as an application role", $call->(@$base), app => 1);
 		foreach my $g (@{ $f->{gucs} // [] })
 		{
-			add_call($sig, "the valid call with $g", $call->(@$base), gucs => [$g]);
+			add_call($sig, "$what with $g", $call->(@$base), gucs => [$g]);
 		}
 	}
 	# NULL in every argument at once
@@ -1066,7 +1072,7 @@ add_top('agentstore.session_import_result()', 'after a failed import',
 # transaction, as a client's calls do.
 #############################################################################
 
-foreach my $c (grep { $_->{call} && $_->{desc} =~ /valid call|NULL$/ } @cases)
+foreach my $c (grep { $_->{call} && $_->{desc} =~ /valid call|alternative call|NULL$/ } @cases)
 {
 	my $sql = "SELECT count(*), md5(string_agg(t::text, ',')) FROM $c->{call} t \\g /dev/null\n";
 	$sql = "SET ROLE corpus_app;\n$sql" if $c->{app};
