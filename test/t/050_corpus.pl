@@ -1220,6 +1220,9 @@ while ($next < $n)
 	close $in;
 
 	# the log of this batch: crashes and assertion failures
+	# a batch cut short: the postmaster logs the crash while the client
+	# already sees the connection gone, so wait for it to recover first
+	wait_for_server() or BAIL_OUT('the server did not come back after a crash') unless $done;
 	my $log = slurp_file($node->logfile, $log_offset);
 	my $crashed = $log =~ /terminated by signal|was terminated by exception|TRAP:|all server processes terminated/;
 
@@ -1245,11 +1248,10 @@ while ($next < $n)
 		state => '',
 		changed => '',
 		message => join('; ', grep { defined } $trap, $signal)
-		  || 'psql stopped here: ' . join(' ', grep { /psql:|FATAL|connection/ } split /\n/, slurp_file($out))
+		  || 'psql stopped here: ' . join(' ', grep { !/CORPUS-/ && /FATAL|connection|server/ } split /\n/, slurp_file($out))
 	};
 	$crashes++;
 	diag("case $culprit ended its batch: $result{$culprit}{outcome}: $result{$culprit}{message}");
-	wait_for_server() or BAIL_OUT('the server did not come back after a crash');
 	$next = $culprit + 1;
 	if ($crashes > 25)
 	{
