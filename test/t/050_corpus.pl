@@ -144,11 +144,13 @@ BEGIN
 END $$;
 
 -- Run one case: its statements in a subtransaction that is always rolled
--- back, its SQLSTATE and message, and the tables it changed.
+-- back, its SQLSTATE and message, and the tables that differ from what the
+-- case before left (one checksum per case: nothing may change, whether the
+-- call succeeds or fails, since it is rolled back either way).
 CREATE PROCEDURE corpus.run(id int, stmts text[])
 LANGUAGE plpgsql AS $$
 DECLARE
-    before text;
+    before text := current_setting('corpus.last', true);
     after text;
     s text;
     st text;
@@ -156,8 +158,7 @@ DECLARE
     outcome text := 'error';
     t0 timestamptz := clock_timestamp();
 BEGIN
-    CALL corpus.begin_case(id);
-    before := current_setting('corpus.before');
+    RAISE NOTICE 'CORPUS-BEGIN|%', id;
     BEGIN
         FOREACH s IN ARRAY stmts LOOP
             EXECUTE s;
@@ -173,7 +174,7 @@ BEGIN
     END IF;
     after := corpus.checksum();
     PERFORM set_config('corpus.last', after, false);
-    RAISE NOTICE 'CORPUS-END|%|%|%|%|%|%', id, outcome, st, corpus.diff(before, after),
+    RAISE NOTICE 'CORPUS-END|%|%|%|%|%|%', id, outcome, st, corpus.diff(coalesce(before, after), after),
         round(extract(epoch FROM clock_timestamp() - t0) * 1000),
         left(regexp_replace(msg, '[\n\r|]+', ' ', 'g'), 300);
 END $$;
@@ -855,7 +856,7 @@ is(join(', ', grep { !$listed{$_} } sort keys %functions), '',
 #############################################################################
 
 my $ints15 = join(', ', map { "${_}::int a$_" } 1 .. 15);
-my $texts15 = join(', ', map { "'x'::text a$_" } 1 .. 15);
+my $texts15 = join(', ', map { "'{}'::text a$_" } 1 .. 15);
 foreach my $trig (
 	[ 'agentstore.session_import_row()', 'INSTEAD OF INSERT', 'EACH ROW' ],
 	[ 'agentstore.session_import_flush()', 'AFTER INSERT', 'EACH STATEMENT' ],
@@ -879,14 +880,15 @@ foreach my $trig (
 		else
 		{
 			my $ddl = $cols;
-			$ddl =~ s/'x'::text (a\d+)/$1 text/g;
+			$ddl =~ s/'\{\}'::text (a\d+)/$1 text/g;
 			$ddl =~ s/\d+::int (a\d+)/$1 int/g;
 			push @stmts, "CREATE TEMP TABLE corpus_v ($ddl)";
 			push @stmts, "CREATE TRIGGER t $when ON corpus_v FOR $each EXECUTE FUNCTION $fn";
 		}
 		my $vals = $cols eq '' ? 'DEFAULT VALUES' : 'SELECT ' . join(', ', map { s/ a\d+$//r } split /, /, $cols);
 		push @stmts, "INSERT INTO corpus_v $vals";
-		push @cases, { func => $fn, desc => "attached $when to a temporary relation with $label", stmts => \@stmts };
+		push @cases, { func => $fn, desc => "attached $when to a temporary relation with $label", stmts => \@stmts,
+			must_fail => 1 };
 	}
 	push @cases, { func => $fn, desc => 'called directly', stmts => ["SELECT $fn"] };
 }
@@ -1096,6 +1098,10 @@ $selftest{$#cases} = qr/failed but changed app_states/;
 push @cases, { func => 'self-test', desc => 'a change after the case ended', top => "SELECT 1;\n", after => '',
 	post => q{INSERT INTO agentstore.app_states (app_name, key, value) VALUES ('self-test', 'k2', '1');} };
 $selftest{$#cases} = qr/changed app_states after it ended/;
+push @cases, { func => 'self-test', desc => 'a change before a call', top => "SELECT 1;\n", after => '',
+	post => q{INSERT INTO agentstore.app_states (app_name, key, value) VALUES ('self-test', 'k3', '1');} };
+push @cases, { func => 'self-test', desc => 'a call after a change', stmts => ['SELECT 1'] };
+$selftest{$#cases} = qr/changed app_states \(in a rolled-back call/;
 add_top('self-test', 'a leak warning', q{DO $$BEGIN RAISE WARNING 'buffer refcount leak: self-test'; END$$});
 $selftest{$#cases} = qr/warning: .*leak/;
 add_top('self-test', 'a crash', q{COPY (SELECT 1) TO PROGRAM 'kill -SEGV $PPID'});
@@ -1285,7 +1291,10 @@ foreach my $id (0 .. $n - 1)
 	# freed memory read back: the assert build wipes it with 0x7F bytes
 	push @why, 'garbage from freed memory'
 	  if $r->{message} =~ /2139062143|7f7f7f7f|9187201950435737471|invalid memory alloc request size/i;
-	push @why, "failed but changed $r->{changed}" if $r->{outcome} eq 'error' && $r->{changed} ne '';
+	push @why, "failed but changed $r->{changed}" if $r->{outcome} eq 'error' && $r->{changed} ne '' && !$c->{stmts};
+	push @why, "changed $r->{changed} (in a rolled-back call, or since the case before)"
+	  if $c->{stmts} && $r->{changed} ne '';
+	push @why, 'succeeded where it must refuse' if $c->{must_fail} && $r->{outcome} eq 'ok';
 	push @why, "changed $drift{$id + 1} after it ended" if defined $drift{ $id + 1 };
 	push @why, "check failed" if ($checks{$id} // 'ok') ne 'ok';
 	my @leaks = grep { /leak|not closed|still referenced|alloc set|write past chunk/i } @{ $warnings{$id} // [] };
