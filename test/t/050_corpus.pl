@@ -920,7 +920,8 @@ sub add_copy
 sub add_top
 {
 	my ($func, $desc, $sql, %opt) = @_;
-	push @cases, { func => $func, desc => $desc, top => "$sql;\n", check => $opt{check}, after => '' };
+	push @cases, { func => $func, desc => $desc, top => "$sql;\n", check => $opt{check}, after => '',
+		must_fail => $opt{must_fail} };
 }
 
 my $imp = 'agentstore.session_import (app_name, session_id, user_id, state)';
@@ -1055,7 +1056,11 @@ foreach my $label (sort keys %bad_import_inserts)
 add_top('INSERT INTO agentstore.session_import', 'as a role that may not write sessions',
 	q{BEGIN; REVOKE INSERT, UPDATE ON agentstore.sessions FROM corpus_app; SET LOCAL ROLE corpus_app;
 	  INSERT INTO agentstore.session_import (app_name, session_id, user_id) VALUES ('corpus', 'ins-role', 'u1');
-	  ROLLBACK});
+	  ROLLBACK}, must_fail => 1);
+add_top('COPY agentstore.session_import', 'as a role that may not write sessions',
+	qq{BEGIN; REVOKE INSERT, UPDATE ON agentstore.sessions FROM corpus_app; SET LOCAL ROLE corpus_app;
+	  COPY agentstore.session_import (app_name, session_id, user_id) FROM stdin;\ncorpus\tcopy-role\tu1\n\\.\nROLLBACK},
+	must_fail => 1);
 add_top('INSERT INTO agentstore.session_import', 'an import in a transaction that then fails',
 	q{BEGIN; INSERT INTO agentstore.session_import (app_name, session_id, user_id) VALUES ('corpus', 'ins-tx', 'u1');
 	  SELECT 1/0; COMMIT});
