@@ -1345,7 +1345,7 @@ diag($_) foreach @bad;
 foreach my $func (grep { $_ ne 'self-test' } sort keys %per_func)
 {
 	my $p = $per_func{$func};
-	ok(!$p->{bad}, "$func: $p->{cases} cases, no crash, no internal error, nothing changed by a failure");
+	ok(!$p->{bad}, "$func: $p->{cases} cases: no crash, no internal error, nothing changed by a failure, every refusal and check as required");
 }
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
 	$postmaster_started, 'the postmaster was never restarted');
