@@ -95,14 +95,30 @@ run_pg_regress() {
 
 # The signs of a memory error or a leak that a server log can hold.  Signal 9
 # is left out: the crash tests kill backends on purpose.
-LOG_ALARMS='terminated by signal ([0-8]|1[0-9]|[2-9][0-9])\b|TRAP:|problem in alloc set|detected write past chunk end|WARNING: .*(leak|still referenced|was not closed)|PANIC:'
+LOG_ALARMS='terminated by signal ([0-8]|1[0-9]|[2-9][0-9])([^0-9]|$)|TRAP:|problem in alloc set|detected write past chunk end|WARNING: .*(leak|still referenced|was not closed)|PANIC:'
+
+# The alarms of log $1, with line numbers.  A crash or a warning that a test
+# causes on purpose, to prove that it is caught, is not one: it carries the
+# words agentstore-expected-crash on its line or the next (a crashed
+# backend's statement is on the postmaster's "Failed process was running"
+# line that follows).
+log_alarms() {
+	awk -v re="$LOG_ALARMS" '
+		{ line[NR] = $0 }
+		END {
+			for (i = 1; i <= NR; i++)
+				if (line[i] ~ re && line[i] !~ /agentstore-expected-crash/ &&
+					line[i + 1] !~ /agentstore-expected-crash/)
+					print i ":" line[i]
+		}' "$1"
+}
 
 # Scan every server log under $WORK; each alarm is a failure naming its test
 # (the log file names TAP tests; pg_regress logs carry the test in %a).
 scan_logs() {
 	local f hits n name
 	while IFS= read -r -d '' f; do
-		hits=$(grep -naE "$LOG_ALARMS" "$f" || true)
+		hits=$(log_alarms "$f")
 		[ -n "$hits" ] || continue
 		n=$(printf '%s\n' "$hits" | wc -l)
 		name=${f#"$WORK"/}

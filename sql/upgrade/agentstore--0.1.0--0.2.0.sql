@@ -240,3 +240,6 @@ COMMENT ON FUNCTION agentstore.expire_now() IS 'run one expiry pass now in this 
 COMMENT ON FUNCTION agentstore.ttl_explain() IS 'EXPLAIN (COSTS OFF) of every statement of an expiry pass';
 COMMENT ON VIEW agentstore.ttl_status IS 'last expiry pass of this database, running worker, and the oldest overdue expires_at';
 COMMENT ON FUNCTION agentstore.session_import_begin IS 'BEFORE statement trigger of the session_import view: begins the statement''s own import buffer (refuses to run as anything else)';
+
+-- TTL: ttl_status runs with the rights of whoever reads it.
+ALTER VIEW agentstore.ttl_status SET (security_invoker = true);
