@@ -3,12 +3,12 @@
 // only converts between LangGraph's objects and the functions' arguments and
 // results; tables, queries and their semantics live in the database.
 import { randomInt } from "node:crypto";
-import pg from "pg";
-import {
-  BaseCheckpointSaver,
-  TASKS,
-  maxChannelVersion,
-} from "@langchain/langgraph-checkpoint";
+import { importDependency } from "./dependencies.js";
+
+const { default: pg } = await importDependency("pg");
+const { BaseCheckpointSaver, TASKS, maxChannelVersion } = await importDependency(
+  "@langchain/langgraph-checkpoint"
+);
 
 // Named statements: node-postgres prepares each once per connection.
 const GET = {
