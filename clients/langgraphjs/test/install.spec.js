@@ -5,7 +5,7 @@
 // type-checked by TypeScript.  The folder is a copy of this one without its
 // node_modules, as in a fresh clone: nothing of the devDependencies is there.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,6 +118,13 @@ test("npm install <tarball from npm pack>", { timeout: 300_000 }, () => {
   expect(tarball).toBe("agentstore-langgraph-checkpoint-0.1.0.tgz");
   const dir = freshProject("from-tarball", path.join(root, tarball));
   expect(JSON.parse(run(dir, "node", ["app.mjs", "tarball"]))).toEqual({ count: 112, history: 6 });
+  // the README's example runs as it is
+  const readme = readFileSync(path.join(HERE, "README.md"), "utf8");
+  const example = readme.split("## Example")[1].split("```js\n")[1].split("```")[0];
+  writeFileSync(path.join(dir, "example.mjs"), example);
+  expect(run(dir, "node", ["example.mjs"])).toBe(
+    "What is your name?\n[ 'hello', 'name: Ada' ]\n2 loop []\n1 loop [ 'ask' ]\n0 loop [ 'greet' ]\n-1 input [ '__start__' ]\n"
+  );
   // npm sees a valid tree (dependencies and peer dependencies satisfied)
   run(dir, "npm", ["ls", "--all"]);
   // TypeScript finds the declarations
