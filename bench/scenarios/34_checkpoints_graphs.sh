@@ -4,7 +4,8 @@
 # server (its tables in schema bench): a 200-step loop, 20 rounds of 5
 # parallel branches and a join, and getStateHistory of a thread of 10,000
 # checkpoints written by the loop graph (medians of 5 runs, the two savers
-# alternating).  See clients/langgraphjs/bench/graphs.js.
+# alternating; the log also shows MemorySaver's time for the graphs, which is
+# LangGraph's own work).  See clients/langgraphjs/bench/graphs.js.
 root=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 n=$(awk -v s="$BENCH_SCALE" 'BEGIN { n = int(10000 * s); print (n < 1000) ? 1000 : n }')
 tmp=$(bench_tmp)

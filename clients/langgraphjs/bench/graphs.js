@@ -6,16 +6,19 @@
 // environment variables.  Prints one line per measurement, medians of
 // BENCH_RUNS runs (default 5) whose order alternates between the savers:
 //
-//   loop <postgressaver ms> <agentstore ms>       a 200-step loop, one invoke
-//   branches <postgressaver ms> <agentstore ms>   20 rounds of 5 parallel branches and a join
+//   loop <postgressaver ms> <agentstore ms> <memorysaver ms>
+//                                                 a 200-step loop, one invoke
+//   branches <postgressaver ms> <agentstore ms> <memorysaver ms>
+//                                                 20 rounds of 5 parallel branches and a join
 //   history <postgressaver ms> <agentstore ms> <snapshots>
 //                                                 getStateHistory of a thread of
 //                                                 BENCH_HISTORY checkpoints (default 10,000)
 //
 // Every node writes a value of about 400 bytes, as in the other scenarios.
+// MemorySaver's time is LangGraph's own work (a floor for any saver).
 import assert from "node:assert/strict";
 import pg from "pg";
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { AgentstoreSaver } from "../src/index.js";
 
@@ -70,12 +73,12 @@ const order = (r) => (r % 2 === 0 ? ["postgres", "agentstore"] : ["agentstore", 
 const created = [];
 
 /** Median milliseconds of `fn(saver)` per saver, alternating the order. */
-async function measure(fn) {
-  const times = { postgres: [], agentstore: [] };
+async function measure(fn, withMemory = false) {
+  const times = { postgres: [], agentstore: [], memory: [] };
   for (let r = 0; r < RUNS; r++) {
-    for (const name of order(r)) {
+    for (const name of withMemory ? [...order(r), "memory"] : order(r)) {
       const start = performance.now();
-      await fn(savers[name], name);
+      await fn(name === "memory" ? new MemorySaver() : savers[name], name);
       times[name].push(performance.now() - start);
     }
   }
@@ -84,7 +87,7 @@ async function measure(fn) {
 
 async function invoke(builder, saver, name, input, recursionLimit) {
   const id = thread(name);
-  created.push([saver, id]);
+  if (name !== "memory") created.push([saver, id]);
   const graph = builder.compile({ checkpointer: saver });
   const config = { configurable: { thread_id: id }, recursionLimit };
   const out = await graph.invoke(input, config);
@@ -99,10 +102,11 @@ for (const [name, saver] of Object.entries(savers)) {
   assert.equal((await invoke(branches, saver, name, {}, 10 * ROUNDS)).round, ROUNDS);
 }
 
-const loopTimes = await measure((saver, name) => invoke(loop, saver, name, {}, 10 * LOOP_STEPS));
-console.log(`loop ${median(loopTimes.postgres).toFixed(1)} ${median(loopTimes.agentstore).toFixed(1)}`);
-const branchTimes = await measure((saver, name) => invoke(branches, saver, name, {}, 10 * ROUNDS));
-console.log(`branches ${median(branchTimes.postgres).toFixed(1)} ${median(branchTimes.agentstore).toFixed(1)}`);
+const medians = (t) => [t.postgres, t.agentstore, t.memory].map((x) => median(x).toFixed(1)).join(" ");
+const loopTimes = await measure((saver, name) => invoke(loop, saver, name, {}, 10 * LOOP_STEPS), true);
+console.log(`loop ${medians(loopTimes)}`);
+const branchTimes = await measure((saver, name) => invoke(branches, saver, name, {}, 10 * ROUNDS), true);
+console.log(`branches ${medians(branchTimes)}`);
 
 // A thread of HISTORY checkpoints per saver, written by the loop graph
 // (durability "exit" would keep one: each step is a checkpoint here), then
