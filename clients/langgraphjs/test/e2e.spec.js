@@ -338,7 +338,9 @@ const SCENARIOS = {
     const first = await streamAll(graph, {}, config, { subgraphs: true });
     const paused = await snapshot(graph, config, { subgraphs: true });
     const inner = paused.tasks.find((t) => t.name === "child");
-    const innerHistory = inner?.state ? await history(graph, inner.state.config ?? inner.state) : null;
+    // the subgraph's whole history, in its namespace
+    const { thread_id, checkpoint_ns } = inner.state.config.configurable;
+    const innerHistory = await history(graph, { configurable: { thread_id, checkpoint_ns } });
     const second = await streamAll(graph, new Command({ resume: "inner answer" }), config, {
       subgraphs: true,
     });
@@ -409,8 +411,14 @@ const CHECKS = {
     expect(o.final).toEqual({ items: ["a", "edited", "b100", "c101"], round: 102 });
     expect(o.originalAgain[0]).toEqual({ items: ["a", "b1", "c2"], round: 3 });
   },
-  subgraph: (o) => {
-    expect(o.paused.tasks.find((t) => t.name === "child").state.tasks[0].interrupts[0].value).toBe("inner question");
+  subgraph: (o, durability) => {
+    const child = o.paused.tasks.find((t) => t.name === "child").state;
+    expect(child.tasks[0].interrupts[0].value).toBe("inner question");
+    // the subgraph's checkpoints are in a namespace of their own
+    expect(child.config.configurable.checkpoint_ns).toMatch(/^child:/);
+    // three, as MemorySaver keeps them ("exit" keeps the last one only)
+    expect(o.innerHistory.length).toBe(durability === "exit" ? 1 : 3);
+    for (const s of o.innerHistory) expect(s.config.configurable.checkpoint_ns).toMatch(/^child:/);
     // the subgraph returns its whole state, which the reducer appends
     expect(o.state.values.items).toEqual(["before", "before", "sub:prepare", "sub:inner answer", "after4"]);
   },
@@ -432,7 +440,7 @@ let threadSeq = 0;
 async function record(saverName, scenario, durability) {
   const thread = `${scenario}-${durability}-${saverName}-${threadSeq++}`;
   const out = await SCENARIOS[scenario](SAVERS[saverName](), thread, durability);
-  if (saverName === "agentstore") CHECKS[scenario](out);
+  if (saverName === "agentstore") CHECKS[scenario](out, durability);
   // the thread id differs per saver: name it once for the comparison
   return normalize(JSON.parse(JSON.stringify(out).split(thread).join("THREAD")));
 }
