@@ -2,7 +2,7 @@
 // AgentstoreSaver and on LangGraph's PostgresSaver
 // (@langchain/langgraph-checkpoint-postgres, tables in schema "bench") on the
 // same server, with LangGraph's default durability ("async").  Run by
-// bench/scenarios/34_checkpoints_graphs.sh; connects with the PG*
+// bench/scenarios/35_checkpoints_graphs.sh; connects with the PG*
 // environment variables.  Prints one line per measurement, medians of
 // BENCH_RUNS runs (default 5) whose order alternates between the savers:
 //

@@ -1,5 +1,5 @@
 // A LangGraph.js checkpointer on agentstore: every method is one call of
-// agentstore's SQL API (see the README's "Checkpoints" section).  This file
+// agentstore's SQL API (see docs/checkpoints.md).  This file
 // only converts between LangGraph's objects and the functions' arguments and
 // results; tables, queries and their semantics live in the database.
 import { randomInt } from "node:crypto";
