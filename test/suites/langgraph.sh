@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# LangGraph's conformance suite (@langchain/langgraph-checkpoint-validation)
-# against the agentstore checkpointer in clients/langgraphjs, on a throwaway
-# cluster of its own.  Run by scripts/test.sh, as root, with WORK (the
-# scratch copy of the repository, owned by postgres, agentstore already
-# installed) and PG_BINDIR in the environment; exits 0 when every test
-# passed and none was skipped.  Prints vitest's summary and one line
+# The tests of the agentstore checkpointer in clients/langgraphjs, on a
+# throwaway cluster of its own: LangGraph's conformance suite
+# (@langchain/langgraph-checkpoint-validation), real StateGraph programs
+# compared with MemorySaver and PostgresSaver in every durability mode
+# (test/e2e.spec.js), and installing the package into fresh projects
+# (test/install.spec.js, which needs the npm registry, as npm ci does).
+# Run by scripts/test.sh, as root, with WORK (the scratch copy of the
+# repository, owned by postgres, agentstore already installed) and PG_BINDIR
+# in the environment; exits 0 when every test passed and none was skipped.
+# Prints vitest's summary and one line
 #
 #   langgraph: N passed, M failed, K skipped
 #

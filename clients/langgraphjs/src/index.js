@@ -2,12 +2,13 @@
 // agentstore's SQL API (see docs/checkpoints.md).  This file
 // only converts between LangGraph's objects and the functions' arguments and
 // results; tables, queries and their semantics live in the database.
-import pg from "pg";
-import {
-  BaseCheckpointSaver,
-  TASKS,
-  maxChannelVersion,
-} from "@langchain/langgraph-checkpoint";
+import { randomInt } from "node:crypto";
+import { importDependency } from "./dependencies.js";
+
+const { default: pg } = await importDependency("pg");
+const { BaseCheckpointSaver, TASKS, maxChannelVersion } = await importDependency(
+  "@langchain/langgraph-checkpoint"
+);
 
 // Named statements: node-postgres prepares each once per connection.
 const GET = {
@@ -63,6 +64,33 @@ export class AgentstoreSaver extends BaseCheckpointSaver {
   /** A saver with its own pool. */
   static fromConnString(connectionString, options) {
     return new AgentstoreSaver(new pg.Pool({ connectionString }), undefined, options);
+  }
+
+  /**
+   * The next version of a channel, after `current` (the highest version of
+   * the checkpoint).  LangGraph.js counts 1, 2, 3...: a fork made by
+   * updateState on an older checkpoint then writes version 4 of a channel
+   * whose version 4 already exists in the original timeline, and agentstore
+   * stores a blob once per (channel, version), so the fork's value would be
+   * lost.  As LangGraph Python does, a version is a zero-padded counter and a
+   * random suffix ("00000000000000000000000000000004.0123456789012345"):
+   * unique per write, and ordered by LangGraph's comparisons (string `>`,
+   * maxChannelVersion's localeCompare) since every such string has the same
+   * length.  A thread whose versions are numbers (written before this
+   * change) keeps numbers, so its versions still compare with each other:
+   * the counter plus a random fraction (4.123456789).
+   */
+  getNextVersion(current) {
+    if (typeof current === "number") {
+      return Math.floor(current) + 1 + randomInt(1, 1_000_000_000) / 1_000_000_000;
+    }
+    const counter = current === undefined || current === "" ? 0 : Number.parseInt(String(current).split(".")[0], 10);
+    if (!Number.isSafeInteger(counter)) {
+      throw new Error(`agentstore: cannot read channel version ${JSON.stringify(current)}`);
+    }
+    const suffix =
+      String(randomInt(0, 100_000_000)).padStart(8, "0") + String(randomInt(0, 100_000_000)).padStart(8, "0");
+    return `${String(counter + 1).padStart(32, "0")}.${suffix}`;
   }
 
   async getTuple(config) {
