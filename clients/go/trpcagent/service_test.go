@@ -464,3 +464,45 @@ func TestAgentstoreSessionTTL(t *testing.T) {
 		t.Fatalf("expired session: %v, %v", got, err)
 	}
 }
+
+// The differences from the framework's stores that docs/go.md lists for
+// sessions, asserted on agentstore.
+func TestAgentstoreDocumentedDifferences(t *testing.T) {
+	svc := NewService(testPool(t))
+	app := uniq("app")
+	key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+	sess, err := svc.CreateSession(ctx, key, nil)
+	must(t, err)
+
+	// Creating an active key again fails (23505) instead of replacing it.
+	_, err = svc.CreateSession(ctx, key, nil)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		t.Fatalf("second create: got %v, want SQLSTATE 23505", err)
+	}
+
+	// app:/user: keys of an event's delta go to app/user state, temp: keys
+	// are not stored.
+	e := userEvent("q")
+	e.StateDelta = map[string][]byte{"app:a": []byte("1"), "user:b": []byte("2"), "temp:c": []byte("3"), "d": []byte("4")}
+	must(t, svc.AppendEvent(ctx, sess, e))
+	as, err := svc.ListAppStates(ctx, app)
+	must(t, err)
+	eq(t, "app state a", string(as["a"]), "1")
+	us, err := svc.ListUserStates(ctx, session.UserKey{AppName: app, UserID: "u"})
+	must(t, err)
+	eq(t, "user state b", string(us["b"]), "2")
+	got, err := svc.GetSession(ctx, key)
+	must(t, err)
+	eq(t, "d", string(got.State["d"]), "4")
+	eq(t, "app:a overlaid", string(got.State["app:a"]), "1")
+	if _, ok := got.State["temp:c"]; ok {
+		t.Fatal("a temp: key was stored")
+	}
+	must(t, svc.UpdateSessionState(ctx, key, session.StateMap{"temp:x": []byte("1")}))
+	got, err = svc.GetSession(ctx, key)
+	must(t, err)
+	if _, ok := got.State["temp:x"]; ok {
+		t.Fatal("a temp: key of UpdateSessionState was stored")
+	}
+}
