@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	github.com/jackc/pgx/v5 v5.9.1
 	github.com/jholhewres/agent-go v1.6.0
+	github.com/lib/pq v1.12.3
 	github.com/smallnest/langgraphgo v0.8.0
 	trpc.group/trpc-go/trpc-agent-go v1.11.2
 )
@@ -24,7 +25,6 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
-	github.com/lib/pq v1.12.3 // indirect
 	github.com/panjf2000/ants/v2 v2.11.3 // indirect
 	github.com/pkoukk/tiktoken-go v0.1.6 // indirect
 	github.com/tmc/langchaingo v0.1.14 // indirect
