@@ -163,7 +163,6 @@ func (w *BatchWriter) LastCounts() (inserted, updated int64) { return w.inserted
 // Close does nothing: the pool belongs to the caller.
 func (w *BatchWriter) Close() error { return nil }
 
-
 // GetSession reads back one active session written under the writer's
 // app_name, as an agent-go session; nil, nil when there is none.
 func (w *BatchWriter) GetSession(ctx context.Context, userID, sessionID string) (*session.Session, error) {

@@ -1,7 +1,7 @@
 // Package langgraphgo is langgraphgo's CheckpointStore on agentstore.
 //
 // It follows the mapping of agentstore's README: the execution id
-// (Metadata["execution_id"]) is the checkpoint thread, the namespace is '',
+// (Metadata["execution_id"]) is the checkpoint thread, the namespace is the empty string,
 // and the checkpoint document carries langgraphgo's fields (id, node_name,
 // state, timestamp, version) with the state inline.  Each method is one call
 // of agentstore's checkpoint functions (put_checkpoint, list_checkpoints,
