@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,9 @@ import (
 // incarnation a *session.Session was read from (agentstore's session_ref).
 const serviceMetaRef = "agentstore.session_ref"
 
-// listPageSize is the page size used to walk agentstore.list_sessions.
-const listPageSize = 500
+// listPageSize is the page size used to walk agentstore.list_sessions
+// (a variable so that tests can cross page boundaries).
+var listPageSize = 500
 
 // Summarizer is the part of trpc-agent-go's summary.SessionSummarizer that
 // the service uses; any summary.SessionSummarizer satisfies it.
@@ -298,8 +300,8 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 
 // ListSessions returns the user's sessions, newest-updated first, each as
 // GetSession would (one statement per page of agentstore.list_sessions).
-// WithListSessionOnlyMeta reads no events; WithListSessionPage applies
-// offset and limit to that order.
+// WithListSessionOnlyMeta reads no events; WithListSessionPage reads only
+// the sessions of the page (offset and limit in that order).
 func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opts ...session.Option) ([]*session.Session, error) {
 	if err := userKey.CheckUserKey(); err != nil {
 		return nil, err
@@ -312,18 +314,28 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 	if opt.ListSessionOnlyMeta {
 		num, after = int32(0), nil
 	}
+	// Only the sessions in [lo, hi) of the listing order are read with
+	// their events (WithListSessionPage); the listing itself is keyset-paged.
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if p := opt.ListSessionPage; p != nil {
+		lo, hi = int64(p.Offset), int64(p.Offset)+int64(p.Limit)
+	}
 	out := []*session.Session{}
 	var token any
-	for {
+	for seen := int64(0); seen < hi; {
 		var next *string
+		var listed int64
 		var docs []byte
 		err := s.pool.QueryRow(ctx, `
 			SELECT l.doc OPERATOR(pg_catalog.->>) 'next_page_token',
+			       pg_catalog.jsonb_array_length(l.doc OPERATOR(pg_catalog.->) 'sessions'),
 			       (SELECT pg_catalog.jsonb_agg(agentstore.get_session($1, $2, e.s OPERATOR(pg_catalog.->>) 'session_id',
 			                                                           $5::integer, $6::timestamptz) ORDER BY e.ord)
-			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord))
+			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord)
+			         WHERE e.ord OPERATOR(pg_catalog.>) $7::bigint AND e.ord OPERATOR(pg_catalog.<=) $8::bigint)
 			  FROM (SELECT agentstore.list_sessions($1, $2, $3, $4) AS doc) l`,
-			userKey.AppName, userKey.UserID, int32(listPageSize), token, num, after).Scan(&next, &docs)
+			userKey.AppName, userKey.UserID, int32(listPageSize), token, num, after,
+			lo-seen, sat(hi, seen)).Scan(&next, &listed, &docs)
 		if err != nil {
 			return nil, fmt.Errorf("agentstore: list sessions: %w", err)
 		}
@@ -346,21 +358,21 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 			}
 			out = append(out, sess)
 		}
+		seen += listed
 		if next == nil {
 			break
 		}
 		token = *next
 	}
-	if p := opt.ListSessionPage; p != nil {
-		if p.Offset >= len(out) {
-			return []*session.Session{}, nil
-		}
-		out = out[p.Offset:]
-		if p.Limit > 0 && p.Limit < len(out) {
-			out = out[:p.Limit]
-		}
-	}
 	return out, nil
+}
+
+// sat is hi - seen, or MaxInt64 when hi is unbounded.
+func sat(hi, seen int64) int64 {
+	if hi == math.MaxInt64 {
+		return hi
+	}
+	return hi - seen
 }
 
 // DeleteSession deletes the session with its events, track events and

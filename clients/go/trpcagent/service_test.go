@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -505,4 +506,38 @@ func TestAgentstoreDocumentedDifferences(t *testing.T) {
 	if _, ok := got.State["temp:x"]; ok {
 		t.Fatal("a temp: key of UpdateSessionState was stored")
 	}
+}
+
+// Offset/limit pages across the pages of agentstore.list_sessions (two
+// sessions a page here), same results on both services.
+func TestListSessionPagesAcrossListingPages(t *testing.T) {
+	saved := listPageSize
+	listPageSize = 2
+	t.Cleanup(func() { listPageSize = saved })
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		uk := session.UserKey{AppName: app, UserID: "u"}
+		for i := 1; i <= 5; i++ {
+			sess, err := svc.CreateSession(ctx, session.Key{AppName: app, UserID: "u", SessionID: fmt.Sprintf("s%d", i)}, nil)
+			must(t, err)
+			time.Sleep(5 * time.Millisecond)
+			must(t, svc.AppendEvent(ctx, sess, userEvent(fmt.Sprintf("q%d", i))))
+			time.Sleep(5 * time.Millisecond)
+		}
+		for _, c := range []struct {
+			offset, limit int
+			want          string
+		}{{0, 2, "s5,s4"}, {1, 3, "s4,s3,s2"}, {3, 10, "s2,s1"}, {5, 1, ""}, {2, 1, "s3"}} {
+			page, err := svc.ListSessions(ctx, uk, session.WithListSessionPage(c.offset, c.limit))
+			must(t, err)
+			var ids []string
+			for _, s := range page {
+				ids = append(ids, s.ID)
+				eq(t, "events of "+s.ID, len(s.Events), 1)
+			}
+			eq(t, fmt.Sprintf("page (%d, %d)", c.offset, c.limit), strings.Join(ids, ","), c.want)
+		}
+		all, err := svc.ListSessions(ctx, uk)
+		must(t, err)
+		eq(t, "all", len(all), 5)
+	})
 }
