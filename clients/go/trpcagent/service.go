@@ -7,6 +7,7 @@
 package trpcagent
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -69,7 +70,10 @@ type Service struct {
 	summarizer   Summarizer
 }
 
-var _ session.Service = (*Service)(nil)
+var (
+	_ session.Service      = (*Service)(nil)
+	_ session.TrackService = (*Service)(nil)
+)
 
 // NewService returns a Service using pool; Close does not close pool.
 func NewService(pool *pgxpool.Pool, opts ...Option) *Service {
@@ -277,9 +281,16 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 		return nil, err
 	}
 	num, after := windowArgs(opt)
-	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT agentstore.get_session($1, $2, $3, $4::integer, $5::timestamptz)`,
-		key.AppName, key.UserID, key.SessionID, num, after).Scan(&doc)
+	// The session and the events of the tracks its state indexes (the
+	// framework's "tracks" key, a base64 JSON list), in one statement.
+	var doc, tracks []byte
+	err := s.pool.QueryRow(ctx, `
+		SELECT g.doc,
+		       (SELECT pg_catalog.jsonb_object_agg(t.track, agentstore.get_track_events($1, $2, $3, t.track, $4::integer, $5::timestamptz))
+		          FROM pg_catalog.jsonb_array_elements_text(pg_catalog.convert_from(pg_catalog.decode(
+		                 g.doc OPERATOR(pg_catalog.->) 'state' OPERATOR(pg_catalog.->>) 'tracks', 'base64'), 'UTF8')::jsonb) AS t(track))
+		  FROM (SELECT agentstore.get_session($1, $2, $3, $4::integer, $5::timestamptz) AS doc) g`,
+		key.AppName, key.UserID, key.SessionID, num, after).Scan(&doc, &tracks)
 	if err != nil {
 		return nil, fmt.Errorf("agentstore: get session: %w", err)
 	}
@@ -293,6 +304,17 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 	sess, err := d.toSession()
 	if err != nil {
 		return nil, err
+	}
+	if tracks != nil {
+		var byTrack map[session.Track][]session.TrackEvent
+		if err := json.Unmarshal(tracks, &byTrack); err != nil {
+			return nil, fmt.Errorf("agentstore: decode track events: %w", err)
+		}
+		sess.Tracks = make(map[session.Track]*session.TrackEvents, len(byTrack))
+		for tr, evs := range byTrack {
+			compactPayloads(evs)
+			sess.Tracks[tr] = &session.TrackEvents{Track: tr, Events: evs}
+		}
 	}
 	sess.ApplyEventFiltering(session.WithEventNum(opt.EventNum), session.WithEventTime(opt.EventTime))
 	return sess, nil
@@ -679,4 +701,78 @@ func (s *Service) GetSessionSummaryText(ctx context.Context, sess *session.Sessi
 		stored = wrapped.Summary
 	}
 	return stored.Summary, true
+}
+
+// --------------------------------------------------------------- track events
+
+// AppendTrackEvent updates the in-memory session as the framework does
+// (the event, and the track in the state's "tracks" index), then writes the
+// event to the track (agentstore.append_track_event, sliding the session's
+// TTL) and the index to the session state, in one statement.
+func (s *Service) AppendTrackEvent(ctx context.Context, sess *session.Session, e *session.TrackEvent, opts ...session.Option) error {
+	if sess == nil {
+		return session.ErrNilSession
+	}
+	key := session.Key{AppName: sess.AppName, UserID: sess.UserID, SessionID: sess.ID}
+	if err := key.CheckSessionKey(); err != nil {
+		return err
+	}
+	if err := sess.AppendTrackEvent(e, opts...); err != nil {
+		return fmt.Errorf("agentstore: append track event: %w", err)
+	}
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	index, _ := sess.GetState("tracks")
+	delta, err := encodeState(session.StateMap{"tracks": index})
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `
+		SELECT FROM agentstore.append_track_event($1, $2, $3, $4, $5::jsonb, session_ref => $7::bigint) a,
+		            agentstore.update_session_state($1, $2, $3, $6::jsonb, $7::bigint) u`,
+		key.AppName, key.UserID, key.SessionID, string(e.Track), doc, delta, sessionRef(sess))
+	if err != nil {
+		return fmt.Errorf("agentstore: append track event: %w", err)
+	}
+	return nil
+}
+
+// GetTrackEvents returns a track's events (agentstore.get_track_events,
+// with the EventNum/EventTime window); an empty track for an absent
+// session or track, as the framework's services do.
+func (s *Service) GetTrackEvents(ctx context.Context, key session.Key, track session.Track, opts ...session.Option) (*session.TrackEvents, error) {
+	if err := key.CheckSessionKey(); err != nil {
+		return nil, err
+	}
+	num, after := windowArgs(applyOptions(opts))
+	var doc []byte
+	if err := s.pool.QueryRow(ctx, `SELECT agentstore.get_track_events($1, $2, $3, $4, $5::integer, $6::timestamptz)`,
+		key.AppName, key.UserID, key.SessionID, string(track), num, after).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("agentstore: get track events: %w", err)
+	}
+	out := &session.TrackEvents{Track: track}
+	if doc != nil {
+		if err := json.Unmarshal(doc, &out.Events); err != nil {
+			return nil, fmt.Errorf("agentstore: decode track events: %w", err)
+		}
+	}
+	if len(out.Events) == 0 {
+		out.Events = nil
+	}
+	compactPayloads(out.Events)
+	return out, nil
+}
+
+// compactPayloads removes the whitespace jsonb output adds to payloads
+// (jsonb also orders object keys its own way: payloads come back as
+// equivalent JSON, not byte for byte).
+func compactPayloads(evs []session.TrackEvent) {
+	for i := range evs {
+		var b bytes.Buffer
+		if json.Compact(&b, evs[i].Payload) == nil {
+			evs[i].Payload = b.Bytes()
+		}
+	}
 }

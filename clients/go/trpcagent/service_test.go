@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -539,5 +540,48 @@ func TestListSessionPagesAcrossListingPages(t *testing.T) {
 		all, err := svc.ListSessions(ctx, uk)
 		must(t, err)
 		eq(t, "all", len(all), 5)
+	})
+}
+
+// trackingService is what both services offer for track events.
+type trackingService interface {
+	session.Service
+	session.TrackService
+	GetTrackEvents(ctx context.Context, key session.Key, track session.Track, opts ...session.Option) (*session.TrackEvents, error)
+}
+
+func TestTrackEvents(t *testing.T) {
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		ts := svc.(trackingService)
+		key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+		sess, err := svc.CreateSession(ctx, key, nil)
+		must(t, err)
+		base := time.Now().UTC().Truncate(time.Millisecond)
+		for i, tr := range []session.Track{"agui", "agui", "a2a"} {
+			must(t, ts.AppendTrackEvent(ctx, sess, &session.TrackEvent{Track: tr,
+				Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: base.Add(time.Duration(i) * time.Second)}))
+		}
+		got, err := ts.GetTrackEvents(ctx, key, "agui")
+		must(t, err)
+		eq(t, "agui events", len(got.Events), 2)
+		eq(t, "agui payload", string(got.Events[1].Payload), `{"n":1}`)
+		eq(t, "agui timestamp", got.Events[1].Timestamp.Equal(base.Add(time.Second)), true)
+		none, err := ts.GetTrackEvents(ctx, key, "none")
+		must(t, err)
+		eq(t, "empty track", len(none.Events), 0)
+		absent, err := ts.GetTrackEvents(ctx, session.Key{AppName: app, UserID: "u", SessionID: "absent"}, "agui")
+		must(t, err)
+		eq(t, "absent session", len(absent.Events), 0)
+
+		read, err := svc.GetSession(ctx, key)
+		must(t, err)
+		tracks, err := session.TracksFromState(read.State)
+		must(t, err)
+		eq(t, "track index", fmt.Sprint(tracks), "[agui a2a]")
+		eq(t, "tracks read with the session", len(read.Tracks), 2)
+		a2a, err := read.GetTrackEvents("a2a")
+		must(t, err)
+		eq(t, "a2a events", len(a2a.Events), 1)
+		eq(t, "a2a payload", string(a2a.Events[0].Payload), `{"n":2}`)
 	})
 }
