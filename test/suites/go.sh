@@ -10,7 +10,8 @@
 #
 # counting tests and subtests.  Needs Go >= 1.25 (on PATH or in
 # /usr/local/go); modules come from the Go module proxy into GOMODCACHE,
-# by default /var/cache/agentstore/go, so that reruns are fast.
+# by default /var/cache/agentstore/go, so that reruns are fast; go.mod and
+# go.sum are used as committed (-mod=readonly).
 set -euo pipefail
 
 : "${WORK:?WORK is not set}" "${PG_BINDIR:?PG_BINDIR is not set}"
@@ -21,7 +22,7 @@ export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "go: no Go toolchain (need >= 1.25)" >&2; exit 1; }
 GOCACHEDIR=${AGENTSTORE_GO_CACHE:-/var/cache/agentstore/go}
 mkdir -p "$GOCACHEDIR/mod" "$GOCACHEDIR/build"
-export GOMODCACHE="$GOCACHEDIR/mod" GOCACHE="$GOCACHEDIR/build" GOFLAGS=-mod=mod
+export GOMODCACHE="$GOCACHEDIR/mod" GOCACHE="$GOCACHEDIR/build" GOFLAGS=-mod=readonly
 export GOPROXY=${GOPROXY:-https://proxy.golang.org} GOTOOLCHAIN=local
 log "$(go version)"
 
