@@ -1,0 +1,95 @@
+//! `EventReader`: every stream in commit order through `agentstore.read_all`
+//! and its `(transaction_id, position)` cursor, which never skips an event
+//! that commits late.  Filters are applied to each page as it is read, so a
+//! page of `limit` matches may need several `read_all` calls.
+
+use eventcore_types::{Event, EventFilter, EventPage, EventReader, StreamPosition};
+
+use crate::position::{position_from_cursor, position_to_cursor};
+use crate::{AgentstoreError, AgentstoreEventStore, PAGE};
+
+impl EventReader for AgentstoreEventStore {
+    type Error = AgentstoreError;
+
+    async fn read_events<E: Event>(
+        &self,
+        filter: EventFilter,
+        page: EventPage,
+    ) -> Result<Vec<(E, StreamPosition)>, AgentstoreError> {
+        let limit: usize = page.limit().into();
+        let mut cursor: Option<(u64, i64)> = match page.after_position() {
+            None => None,
+            Some(position) => {
+                Some(position_to_cursor(position).ok_or(AgentstoreError::BadPosition(position))?)
+            }
+        };
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let client = self.pool().get().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT stream, type, data, transaction_id::text, position \
+                 FROM agentstore.read_all($1, $2, $3::text::xid8)",
+            )
+            .await?;
+        // Unfiltered reads fetch just what is asked for.
+        let unfiltered = filter.stream_prefix().is_none()
+            && filter.stream_pattern().is_none()
+            && filter.event_type().is_none();
+        let batch = if unfiltered {
+            limit.min(PAGE as usize) as i32
+        } else {
+            PAGE
+        };
+        loop {
+            let (after_position, after_xid) = match cursor {
+                None => (0i64, None),
+                Some((xid, position)) => (position, Some(xid.to_string())),
+            };
+            let rows = client
+                .query(&statement, &[&after_position, &batch, &after_xid])
+                .await?;
+            let n = rows.len();
+            for row in rows {
+                let stream: &str = row.get(0);
+                let event_type: &str = row.get(1);
+                let xid: &str = row.get(3);
+                let position: i64 = row.get(4);
+                let xid: u64 = xid.parse().expect("xid8 prints as an unsigned integer");
+                cursor = Some((xid, position));
+                if out.len() >= limit {
+                    break;
+                }
+                if let Some(prefix) = filter.stream_prefix() {
+                    if !stream.starts_with(prefix.as_ref() as &str) {
+                        continue;
+                    }
+                }
+                if let Some(pattern) = filter.stream_pattern() {
+                    if !pattern.matches(stream) {
+                        continue;
+                    }
+                }
+                if let Some(wanted) = filter.event_type() {
+                    if wanted != event_type {
+                        continue;
+                    }
+                }
+                let data: serde_json::Value = row.get(2);
+                let event = serde_json::from_value::<E>(data).map_err(|error| {
+                    AgentstoreError::Decode {
+                        stream: stream.to_owned(),
+                        position,
+                        detail: error.to_string(),
+                    }
+                })?;
+                out.push((event, position_from_cursor(xid, position)));
+            }
+            if out.len() >= limit || n < batch as usize {
+                return Ok(out);
+            }
+        }
+    }
+}
