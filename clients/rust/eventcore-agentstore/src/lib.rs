@@ -102,12 +102,19 @@ pub async fn migrate(pool: &Pool) -> Result<(), AgentstoreError> {
 #[derive(Clone)]
 pub struct AgentstoreEventStore {
     pool: Pool,
+    /// Highest transaction id this store (and its clones) committed an
+    /// append in: `read_events` waits until it is visible to commit-ordered
+    /// readers (read-your-writes).
+    last_xid: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AgentstoreEventStore {
     /// A store on `pool`.  Creating it opens no connection.
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            last_xid: Default::default(),
+        }
     }
 
     /// The pool the store uses.
@@ -291,11 +298,19 @@ impl EventStore for AgentstoreEventStore {
             operation: Operation::AppendEvents,
         })?;
         let statement = client
-            .prepare_cached("SELECT count(*) FROM agentstore.append_streams($1::text::jsonb)")
+            .prepare_cached("SELECT pg_catalog.pg_current_xact_id()::text, count(*) \
+                 FROM agentstore.append_streams($1::text::jsonb)")
             .await
             .map_err(failure)?;
         match client.query_one(&statement, &[&body]).await {
-            Ok(_) => Ok(EventStreamSlice),
+            Ok(row) => {
+                let xid: &str = row.get(0);
+                if let Ok(xid) = xid.parse::<u64>() {
+                    self.last_xid
+                        .fetch_max(xid, std::sync::atomic::Ordering::AcqRel);
+                }
+                Ok(EventStreamSlice)
+            }
             Err(error) => match error.as_db_error() {
                 Some(db) if db.code() == &SqlState::from_code(WRONG_EXPECTED_VERSION) => {
                     drop(client);

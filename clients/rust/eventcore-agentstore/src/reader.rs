@@ -8,6 +8,38 @@ use eventcore_types::{Event, EventFilter, EventPage, EventReader, StreamPosition
 use crate::position::{position_from_cursor, position_to_cursor};
 use crate::{AgentstoreError, AgentstoreEventStore, PAGE};
 
+/// How long `read_events` waits for older transactions of other sessions to
+/// end before it reads without the store's own latest append.
+const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl AgentstoreEventStore {
+    /// `read_all` returns only events of transactions older than the oldest
+    /// transaction still running in the cluster.  Wait (bounded) until the
+    /// store's own latest append has passed that horizon, so that a reader
+    /// sees what the same store wrote before.
+    async fn await_own_writes(&self, client: &tokio_postgres::Client) -> Result<(), AgentstoreError> {
+        let xid = self.last_xid.load(std::sync::atomic::Ordering::Acquire);
+        if xid == 0 {
+            return Ok(());
+        }
+        let xid = xid.to_string();
+        let deadline = std::time::Instant::now() + READ_YOUR_WRITES_WAIT;
+        loop {
+            let row = client
+                .query_one(
+                    "SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) \
+                     OPERATOR(pg_catalog.>) $1::text::xid8",
+                    &[&xid],
+                )
+                .await?;
+            if row.get::<_, bool>(0) || std::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+}
+
 impl EventReader for AgentstoreEventStore {
     type Error = AgentstoreError;
 
@@ -28,6 +60,7 @@ impl EventReader for AgentstoreEventStore {
             return Ok(out);
         }
         let client = self.pool().get().await?;
+        self.await_own_writes(&client).await?;
         let statement = client
             .prepare_cached(
                 "SELECT stream, type, data, transaction_id::text, position \
