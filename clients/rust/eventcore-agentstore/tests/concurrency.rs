@@ -21,6 +21,7 @@ struct Moved {
     stream_id: StreamId,
     writer: usize,
     attempt: usize,
+    nth: usize,
 }
 
 impl Event for Moved {
@@ -72,9 +73,9 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
                         .register_stream(s.clone(), StreamVersion::new(events.len()))
                         .unwrap();
                 }
-                for s in [a, b, a] {
+                for (nth, s) in [a, b, a].into_iter().enumerate() {
                     writes = writes
-                        .append(Moved { stream_id: s.clone(), writer, attempt })
+                        .append(Moved { stream_id: s.clone(), writer, attempt, nth })
                         .unwrap();
                 }
                 match store.append_events(writes).await {
@@ -116,7 +117,7 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
         let row = client
             .query_one(
                 "SELECT count(*), coalesce(min(version), 0), coalesce(max(version), 0), \
-                        count(DISTINCT (data->>'writer', data->>'attempt')) \
+                        count(DISTINCT (data->>'writer', data->>'attempt', data->>'nth')) \
                  FROM agentstore.events WHERE stream = $1",
                 &[&name],
             )
