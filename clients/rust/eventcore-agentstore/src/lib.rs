@@ -165,61 +165,67 @@ impl AgentstoreEventStore {
         Ok(EventStream::new(futures::stream::iter(events)))
     }
 
-    /// After `SV001`, find the stream whose expectation failed and its actual
-    /// version.  The extension checks the streams in its global lock order,
-    /// so the first mismatch found here in the same order is the one it
-    /// reported; the versions read now are the committed ones, which only
-    /// grow.
+    /// After `SV001`: the conflict as the extension recorded it
+    /// (`agentstore.last_version_conflict()`, asked on the session that got
+    /// the error), else (an extension without that function) the first
+    /// stream of the command whose committed version differs from the
+    /// expected one.
     async fn explain_conflict(
         &self,
+        client: &deadpool_postgres::Client,
         expected: &[(StreamId, usize)],
-        db: &tokio_postgres::error::DbError,
     ) -> EventStoreError {
-        if let Some(conflict) = conflict_from_error(db, expected) {
-            return conflict;
+        if let Ok(Some(row)) = client
+            .query_opt(
+                "SELECT stream, expected_version, actual_version \
+                 FROM agentstore.last_version_conflict()",
+                &[],
+            )
+            .await
+        {
+            let stream: &str = row.get(0);
+            let want: i64 = row.get(1);
+            let actual: i64 = row.get(2);
+            if let Some((stream_id, _)) = expected.iter().find(|(s, _)| s.as_ref() as &str == stream) {
+                if want >= 0 && actual >= 0 {
+                    return EventStoreError::VersionConflict {
+                        stream_id: stream_id.clone(),
+                        expected: StreamVersion::new(want as usize),
+                        actual: StreamVersion::new(actual as usize),
+                    };
+                }
+            }
         }
-        let fallback = || EventStoreError::VersionConflict {
-            stream_id: expected[0].0.clone(),
-            expected: StreamVersion::new(expected[0].1),
-            actual: StreamVersion::new(expected[0].1),
-        };
-        let Ok(client) = self.pool.get().await else {
-            return fallback();
-        };
         let names: Vec<&str> = expected.iter().map(|(s, _)| s.as_ref()).collect();
-        let Ok(rows) = client
+        if let Ok(rows) = client
             .query(
                 "SELECT s.ord::int, agentstore.stream_version(s.name) \
                  FROM unnest($1::text[]) WITH ORDINALITY AS s(name, ord)",
                 &[&names],
             )
             .await
-        else {
-            return fallback();
-        };
-        for row in rows {
-            let ord: i32 = row.get(0);
-            let actual: i64 = row.get(1);
-            let (stream_id, want) = &expected[(ord - 1) as usize];
-            if actual as usize != *want {
-                return EventStoreError::VersionConflict {
-                    stream_id: stream_id.clone(),
-                    expected: StreamVersion::new(*want),
-                    actual: StreamVersion::new(actual as usize),
-                };
+        {
+            for row in rows {
+                let ord: i32 = row.get(0);
+                let actual: i64 = row.get(1);
+                let (stream_id, want) = &expected[(ord - 1) as usize];
+                if actual as usize != *want {
+                    return EventStoreError::VersionConflict {
+                        stream_id: stream_id.clone(),
+                        expected: StreamVersion::new(*want),
+                        actual: StreamVersion::new(actual as usize),
+                    };
+                }
             }
         }
-        fallback()
+        // The stream caught up with the expectation in the meantime; the
+        // first stream stands for the conflict.
+        EventStoreError::VersionConflict {
+            stream_id: expected[0].0.clone(),
+            expected: StreamVersion::new(expected[0].1),
+            actual: StreamVersion::new(expected[0].1),
+        }
     }
-}
-
-/// The conflict as the extension's `SV001` error states it in machine-readable
-/// fields, if it does.
-fn conflict_from_error(
-    _db: &tokio_postgres::error::DbError,
-    _expected: &[(StreamId, usize)],
-) -> Option<EventStoreError> {
-    None
 }
 
 #[derive(Serialize)]
@@ -313,8 +319,7 @@ impl EventStore for AgentstoreEventStore {
             }
             Err(error) => match error.as_db_error() {
                 Some(db) if db.code() == &SqlState::from_code(WRONG_EXPECTED_VERSION) => {
-                    drop(client);
-                    Err(self.explain_conflict(&expected, db).await)
+                    Err(self.explain_conflict(&client, &expected).await)
                 }
                 _ => Err(failure(error)),
             },
