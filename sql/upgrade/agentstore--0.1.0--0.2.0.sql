@@ -164,3 +164,15 @@ CREATE TRIGGER zz_events_stream_heads
 
 SELECT pg_catalog.pg_extension_config_dump('agentstore.stream_heads', '');
 REVOKE ALL ON FUNCTION agentstore.stream_heads_trigger() FROM PUBLIC;
+
+-- Streams: the last expected-version conflict of the session, machine-readable.
+CREATE FUNCTION agentstore.last_version_conflict(
+    OUT stream text,
+    OUT expected_version bigint,
+    OUT actual_version bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+ROWS 1
+AS 'MODULE_PATHNAME', 'agentstore_last_version_conflict';
+
+COMMENT ON FUNCTION agentstore.last_version_conflict() IS 'stream, expected and actual version of the last SV001 of this session';
