@@ -55,7 +55,7 @@ export AGENTSTORE_TEST_DSN="host=$DIR port=$PORT user=postgres dbname=postgres"
 cd "$CLIENT"
 log "cargo test (target $CARGO_TARGET_DIR)"
 status=0
-cargo test --locked --color never 2>&1 | tee "$DIR/cargo.out" || status=$?
+cargo test --locked --no-fail-fast --color never 2>&1 | tee "$DIR/cargo.out" || status=$?
 
 # Count individual tests over every "test result:" line of cargo.
 read -r passed failed < <(awk '
