@@ -275,6 +275,10 @@ impl EventStore for AgentstoreEventStore {
             .map(|(s, v)| (s.clone(), (*v).into()))
             .collect();
         expected.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        if expected.is_empty() {
+            // A command that declared no stream writes nothing.
+            return Ok(EventStreamSlice);
+        }
         let entries = writes.into_entries();
         let mut by_stream: HashMap<&str, Vec<AppendEvent<'_>>> = HashMap::new();
         for entry in &entries {
