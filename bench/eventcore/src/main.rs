@@ -47,10 +47,26 @@ struct Workload {
 }
 
 const WORKLOADS: [Workload; 4] = [
-    Workload { name: "1 event, 1 stream", streams: 1, events: 1 },
-    Workload { name: "10 events, 1 stream", streams: 1, events: 10 },
-    Workload { name: "100 events, 1 stream", streams: 1, events: 100 },
-    Workload { name: "2 streams, 1 event each", streams: 2, events: 1 },
+    Workload {
+        name: "1 event, 1 stream",
+        streams: 1,
+        events: 1,
+    },
+    Workload {
+        name: "10 events, 1 stream",
+        streams: 1,
+        events: 10,
+    },
+    Workload {
+        name: "100 events, 1 stream",
+        streams: 1,
+        events: 100,
+    },
+    Workload {
+        name: "2 streams, 1 event each",
+        streams: 2,
+        events: 1,
+    },
 ];
 
 fn env(name: &str, default: &str) -> String {
@@ -58,7 +74,11 @@ fn env(name: &str, default: &str) -> String {
 }
 
 /// One client: commands for `duration`; returns (events, latencies).
-async fn client<S: EventStore>(store: &S, w: Workload, duration: Duration) -> (usize, Vec<Duration>) {
+async fn client<S: EventStore>(
+    store: &S,
+    w: Workload,
+    duration: Duration,
+) -> (usize, Vec<Duration>) {
     let run = uuid::Uuid::now_v7().simple().to_string();
     let streams: Vec<StreamId> = (0..w.streams)
         .map(|i| StreamId::try_new(format!("bench-{run}-{i}")).unwrap())
@@ -71,12 +91,18 @@ async fn client<S: EventStore>(store: &S, w: Workload, duration: Duration) -> (u
     while Instant::now() < end {
         let mut writes = StreamWrites::new();
         for s in &streams {
-            writes = writes.register_stream(s.clone(), StreamVersion::new(version)).unwrap();
+            writes = writes
+                .register_stream(s.clone(), StreamVersion::new(version))
+                .unwrap();
         }
         for s in &streams {
             for n in 0..per_stream {
                 writes = writes
-                    .append(Happened { stream_id: s.clone(), n, note: "a benchmark event".into() })
+                    .append(Happened {
+                        stream_id: s.clone(),
+                        n,
+                        note: "a benchmark event".into(),
+                    })
                     .unwrap();
             }
         }
@@ -99,7 +125,9 @@ async fn round<S: EventStore + Clone + Send + Sync + 'static>(
     let mut handles = Vec::new();
     for _ in 0..clients {
         let store = store.clone();
-        handles.push(tokio::spawn(async move { client(&store, w, duration).await }));
+        handles.push(tokio::spawn(
+            async move { client(&store, w, duration).await },
+        ));
     }
     let mut events = 0;
     let mut latencies = Vec::new();
@@ -129,12 +157,18 @@ async fn main() {
     let duration = Duration::from_secs(seconds);
 
     let admin: tokio_postgres_config::Config =
-        format!("host={host} port={port} user={user} dbname=postgres").parse().unwrap();
+        format!("host={host} port={port} user={user} dbname=postgres")
+            .parse()
+            .unwrap();
     let (c, conn) = admin.connect(tokio_postgres_config::NoTls).await.unwrap();
     tokio::spawn(conn);
     for db in ["bench_eventcore_pg", "bench_agentstore"] {
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await.unwrap();
-        c.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .await
+            .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {db}"))
+            .await
+            .unwrap();
     }
 
     let url = format!(
@@ -146,18 +180,22 @@ async fn main() {
         .expect("connect eventcore-postgres");
     theirs.migrate().await;
 
-    let mut config: tokio_postgres_config::Config =
-        format!("host={host} port={port} user={user}").parse().unwrap();
+    let mut config: tokio_postgres_config::Config = format!("host={host} port={port} user={user}")
+        .parse()
+        .unwrap();
     config.dbname("bench_agentstore");
     let pool = pool_from_config(config, 10);
     migrate(&pool).await.unwrap();
     let ours = AgentstoreEventStore::new(pool);
 
-    println!("| workload | clients | eventcore-postgres events/s | p99 ms | agentstore events/s | p99 ms | speed-up |");
+    println!(
+        "| workload | clients | eventcore-postgres events/s | p99 ms | agentstore events/s | p99 ms | speed-up |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for w in WORKLOADS {
         for clients in [1, 4] {
-            let (mut t_theirs, mut p_theirs, mut t_ours, mut p_ours) = (vec![], vec![], vec![], vec![]);
+            let (mut t_theirs, mut p_theirs, mut t_ours, mut p_ours) =
+                (vec![], vec![], vec![], vec![]);
             for r in 0..rounds {
                 // alternate which backend goes first
                 let mut order = [0, 1];
@@ -176,7 +214,12 @@ async fn main() {
                     }
                 }
             }
-            let (a, pa, b, pb) = (median(t_theirs), median(p_theirs), median(t_ours), median(p_ours));
+            let (a, pa, b, pb) = (
+                median(t_theirs),
+                median(p_theirs),
+                median(t_ours),
+                median(p_ours),
+            );
             println!(
                 "| {} | {clients} | {a:.0} | {:.2} | {b:.0} | {:.2} | {:.2}x |",
                 w.name,

@@ -6,11 +6,11 @@
 //!         cargo run --example transfer
 
 use eventcore::{
-    CommandError, CommandLogic, CommandStreams, Event, NewEvents, RetryPolicy,
-    StreamDeclarations, StreamId, execute,
+    CommandError, CommandLogic, CommandStreams, Event, NewEvents, RetryPolicy, StreamDeclarations,
+    StreamId, execute,
 };
-use eventcore_types::{BatchSize, EventFilter, EventPage, EventReader, StreamPrefix};
 use eventcore_agentstore::{AgentstoreEventStore, migrate, pool_from_config};
+use eventcore_types::{BatchSize, EventFilter, EventPage, EventReader, StreamPrefix};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,7 +52,11 @@ impl CommandLogic for Deposit {
     }
 
     fn handle(&self, _state: ()) -> Result<NewEvents<AccountEvent>, CommandError> {
-        Ok(vec![AccountEvent::Deposited { account: self.account.clone(), cents: self.cents }].into())
+        Ok(vec![AccountEvent::Deposited {
+            account: self.account.clone(),
+            cents: self.cents,
+        }]
+        .into())
     }
 }
 
@@ -89,8 +93,14 @@ impl CommandLogic for Transfer {
             return Err(format!("insufficient funds: {balance} < {}", self.cents).into());
         }
         Ok(vec![
-            AccountEvent::Withdrawn { account: self.from.clone(), cents: self.cents },
-            AccountEvent::Deposited { account: self.to.clone(), cents: self.cents },
+            AccountEvent::Withdrawn {
+                account: self.from.clone(),
+                cents: self.cents,
+            },
+            AccountEvent::Deposited {
+                account: self.to.clone(),
+                cents: self.cents,
+            },
         ]
         .into())
     }
@@ -107,16 +117,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let alice = StreamId::try_new(format!("account-{run}-alice"))?;
     let bob = StreamId::try_new(format!("account-{run}-bob"))?;
 
-    execute(&store, Deposit { account: alice.clone(), cents: 500 }, RetryPolicy::new()).await?;
     execute(
         &store,
-        Transfer { from: alice.clone(), to: bob.clone(), cents: 200 },
+        Deposit {
+            account: alice.clone(),
+            cents: 500,
+        },
+        RetryPolicy::new(),
+    )
+    .await?;
+    execute(
+        &store,
+        Transfer {
+            from: alice.clone(),
+            to: bob.clone(),
+            cents: 200,
+        },
         RetryPolicy::new(),
     )
     .await?;
     let refused = execute(
         &store,
-        Transfer { from: alice.clone(), to: bob.clone(), cents: 1_000 },
+        Transfer {
+            from: alice.clone(),
+            to: bob.clone(),
+            cents: 1_000,
+        },
         RetryPolicy::new(),
     )
     .await;
@@ -126,7 +152,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // last position in an AgentstoreCheckpointStore).
     let prefix = StreamPrefix::try_new(format!("account-{run}-"))?;
     let events = store
-        .read_events::<AccountEvent>(EventFilter::prefix(prefix), EventPage::first(BatchSize::new(100)))
+        .read_events::<AccountEvent>(
+            EventFilter::prefix(prefix),
+            EventPage::first(BatchSize::new(100)),
+        )
         .await?;
     for (event, position) in &events {
         println!("{position} {event:?}");

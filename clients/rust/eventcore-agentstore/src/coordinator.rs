@@ -93,7 +93,9 @@ impl Drop for LeadershipGuard {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
-                    let _ = client.batch_execute("SELECT pg_advisory_unlock_all()").await;
+                    let _ = client
+                        .batch_execute("SELECT pg_advisory_unlock_all()")
+                        .await;
                     drop(client);
                     finish();
                 });
@@ -111,8 +113,13 @@ impl ProjectorCoordinator for AgentstoreCoordinator {
     type Error = CoordinatorError;
     type Guard = LeadershipGuard;
 
-    async fn try_acquire(&self, subscription_name: &str) -> Result<LeadershipGuard, CoordinatorError> {
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    async fn try_acquire(
+        &self,
+        subscription_name: &str,
+    ) -> Result<LeadershipGuard, CoordinatorError> {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (sender, receiver) = watch::channel(State::Held);
         loop {
             let existing = {
@@ -129,7 +136,9 @@ impl ProjectorCoordinator for AgentstoreCoordinator {
                 None => break,
                 Some(mut other) => {
                     if *other.borrow() == State::Held {
-                        return Err(CoordinatorError::AlreadyLeader(subscription_name.to_owned()));
+                        return Err(CoordinatorError::AlreadyLeader(
+                            subscription_name.to_owned(),
+                        ));
                     }
                     // A guard is unlocking: wait for it, then look again.
                     let _ = other.wait_for(|s| *s == State::Released).await;
@@ -165,7 +174,9 @@ impl ProjectorCoordinator for AgentstoreCoordinator {
             }),
             Ok((_, false)) => {
                 forget(&self.local, subscription_name, id);
-                Err(CoordinatorError::AlreadyLeader(subscription_name.to_owned()))
+                Err(CoordinatorError::AlreadyLeader(
+                    subscription_name.to_owned(),
+                ))
             }
             Err(error) => {
                 forget(&self.local, subscription_name, id);

@@ -131,9 +131,13 @@ impl AgentstoreEventStore {
         let failure = |_| EventStoreError::StoreFailure {
             operation: Operation::ReadStream,
         };
-        let client = self.pool.get().await.map_err(|_| EventStoreError::StoreFailure {
-            operation: Operation::ReadStream,
-        })?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|_| EventStoreError::StoreFailure {
+                operation: Operation::ReadStream,
+            })?;
         let statement = client
             .prepare_cached("SELECT version, data FROM agentstore.read_stream($1, $2, $3)")
             .await
@@ -186,14 +190,16 @@ impl AgentstoreEventStore {
             let stream: &str = row.get(0);
             let want: i64 = row.get(1);
             let actual: i64 = row.get(2);
-            if let Some((stream_id, _)) = expected.iter().find(|(s, _)| s.as_ref() as &str == stream) {
-                if want >= 0 && actual >= 0 {
-                    return EventStoreError::VersionConflict {
-                        stream_id: stream_id.clone(),
-                        expected: StreamVersion::new(want as usize),
-                        actual: StreamVersion::new(actual as usize),
-                    };
-                }
+            let known = expected.iter().find(|(s, _)| s.as_ref() as &str == stream);
+            if let Some((stream_id, _)) = known
+                && want >= 0
+                && actual >= 0
+            {
+                return EventStoreError::VersionConflict {
+                    stream_id: stream_id.clone(),
+                    expected: StreamVersion::new(want as usize),
+                    actual: StreamVersion::new(actual as usize),
+                };
             }
         }
         let names: Vec<&str> = expected.iter().map(|(s, _)| s.as_ref()).collect();
@@ -304,12 +310,18 @@ impl EventStore for AgentstoreEventStore {
                 detail: error.to_string(),
             }
         })?;
-        let client = self.pool.get().await.map_err(|_| EventStoreError::StoreFailure {
-            operation: Operation::AppendEvents,
-        })?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|_| EventStoreError::StoreFailure {
+                operation: Operation::AppendEvents,
+            })?;
         let statement = client
-            .prepare_cached("SELECT pg_catalog.pg_current_xact_id()::text, count(*) \
-                 FROM agentstore.append_streams($1::text::jsonb)")
+            .prepare_cached(
+                "SELECT pg_catalog.pg_current_xact_id()::text, count(*) \
+                 FROM agentstore.append_streams($1::text::jsonb)",
+            )
             .await
             .map_err(failure)?;
         match client.query_one(&statement, &[&body]).await {
@@ -337,9 +349,13 @@ impl EventStore for AgentstoreEventStore {
         let failure = |_| EventStoreError::StoreFailure {
             operation: Operation::ReadStream,
         };
-        let client = self.pool.get().await.map_err(|_| EventStoreError::StoreFailure {
-            operation: Operation::ReadStream,
-        })?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|_| EventStoreError::StoreFailure {
+                operation: Operation::ReadStream,
+            })?;
         let id: &str = snapshot_id.as_ref();
         let row = client
             .query_opt(
@@ -352,11 +368,11 @@ impl EventStore for AgentstoreEventStore {
             None => Ok(None),
             Some(row) => {
                 let value: serde_json::Value = row.get(0);
-                serde_json::from_value(value).map(Some).map_err(|_| {
-                    EventStoreError::StoreFailure {
+                serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|_| EventStoreError::StoreFailure {
                         operation: Operation::ReadStream,
-                    }
-                })
+                    })
             }
         }
     }
@@ -375,9 +391,13 @@ impl EventStore for AgentstoreEventStore {
         let value = serde_json::to_value(&snapshot).map_err(|_| EventStoreError::StoreFailure {
             operation: Operation::AppendEvents,
         })?;
-        let client = self.pool.get().await.map_err(|_| EventStoreError::StoreFailure {
-            operation: Operation::AppendEvents,
-        })?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|_| EventStoreError::StoreFailure {
+                operation: Operation::AppendEvents,
+            })?;
         let id: &str = snapshot_id.as_ref();
         client
             .execute(

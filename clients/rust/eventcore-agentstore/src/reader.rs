@@ -17,7 +17,10 @@ impl AgentstoreEventStore {
     /// transaction still running in the cluster.  Wait (bounded) until the
     /// store's own latest append has passed that horizon, so that a reader
     /// sees what the same store wrote before.
-    async fn await_own_writes(&self, client: &tokio_postgres::Client) -> Result<(), AgentstoreError> {
+    async fn await_own_writes(
+        &self,
+        client: &tokio_postgres::Client,
+    ) -> Result<(), AgentstoreError> {
         let xid = self.last_xid.load(std::sync::atomic::Ordering::Acquire);
         if xid == 0 {
             return Ok(());
@@ -95,29 +98,21 @@ impl EventReader for AgentstoreEventStore {
                 if out.len() >= limit {
                     break;
                 }
-                if let Some(prefix) = filter.stream_prefix() {
-                    if !stream.starts_with(prefix.as_ref() as &str) {
-                        continue;
-                    }
-                }
-                if let Some(pattern) = filter.stream_pattern() {
-                    if !pattern.matches(stream) {
-                        continue;
-                    }
-                }
-                if let Some(wanted) = filter.event_type() {
-                    if wanted != event_type {
-                        continue;
-                    }
+                let selected = filter
+                    .stream_prefix()
+                    .is_none_or(|prefix| stream.starts_with(prefix.as_ref() as &str))
+                    && filter.stream_pattern().is_none_or(|p| p.matches(stream))
+                    && filter.event_type().is_none_or(|t| t == event_type);
+                if !selected {
+                    continue;
                 }
                 let data: serde_json::Value = row.get(2);
-                let event = serde_json::from_value::<E>(data).map_err(|error| {
-                    AgentstoreError::Decode {
+                let event =
+                    serde_json::from_value::<E>(data).map_err(|error| AgentstoreError::Decode {
                         stream: stream.to_owned(),
                         position,
                         detail: error.to_string(),
-                    }
-                })?;
+                    })?;
                 out.push((event, position_from_cursor(xid, position)));
             }
             if out.len() >= limit || n < batch as usize {

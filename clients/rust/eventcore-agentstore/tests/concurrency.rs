@@ -65,9 +65,10 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
                 let mut expected = HashMap::new();
                 let mut writes = StreamWrites::new();
                 for s in [a, b, reader] {
-                    let events = collect_events::<Moved, _>(store.read_stream(s.clone()).await.unwrap())
-                        .await
-                        .unwrap();
+                    let events =
+                        collect_events::<Moved, _>(store.read_stream(s.clone()).await.unwrap())
+                            .await
+                            .unwrap();
                     expected.insert(s.clone(), events.len());
                     writes = writes
                         .register_stream(s.clone(), StreamVersion::new(events.len()))
@@ -75,7 +76,12 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
                 }
                 for (nth, s) in [a, b, a].into_iter().enumerate() {
                     writes = writes
-                        .append(Moved { stream_id: s.clone(), writer, attempt, nth })
+                        .append(Moved {
+                            stream_id: s.clone(),
+                            writer,
+                            attempt,
+                            nth,
+                        })
                         .unwrap();
                 }
                 match store.append_events(writes).await {
@@ -84,15 +90,25 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
                         *written.entry(b.clone()).or_default() += 1;
                         done += 1;
                     }
-                    Err(EventStoreError::VersionConflict { stream_id, expected: e, actual }) => {
+                    Err(EventStoreError::VersionConflict {
+                        stream_id,
+                        expected: e,
+                        actual,
+                    }) => {
                         let want = expected.get(&stream_id).unwrap_or_else(|| {
                             panic!("conflict names {stream_id}, not a stream of the command")
                         });
-                        assert_eq!(usize::from(e), *want, "conflict reports another expected version");
+                        assert_eq!(
+                            usize::from(e),
+                            *want,
+                            "conflict reports another expected version"
+                        );
                         assert_ne!(e, actual, "conflict with actual == expected");
                         conflicts += 1;
                     }
-                    Err(other) => panic!("append failed with something else than a conflict: {other:?}"),
+                    Err(other) => {
+                        panic!("append failed with something else than a conflict: {other:?}")
+                    }
                 }
             }
             (written, conflicts)
@@ -125,8 +141,15 @@ async fn concurrent_overlapping_commands_stay_gap_free() {
             .unwrap();
         let (count, min, max): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
         let want = *expected_counts.get(s).unwrap_or(&0) as i64;
-        assert_eq!(count, want, "stream {name}: events stored vs appends that succeeded");
-        assert_eq!(row.get::<_, i64>(3), count, "stream {name}: an event stored twice");
+        assert_eq!(
+            count, want,
+            "stream {name}: events stored vs appends that succeeded"
+        );
+        assert_eq!(
+            row.get::<_, i64>(3),
+            count,
+            "stream {name}: an event stored twice"
+        );
         if count > 0 {
             assert_eq!((min, max), (1, count), "stream {name} is not 1..n");
         }

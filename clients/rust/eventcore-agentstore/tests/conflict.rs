@@ -38,9 +38,13 @@ async fn conflict_names_stream_expected_and_actual() {
     let writes = StreamWrites::new()
         .register_stream(one.clone(), StreamVersion::new(0))
         .unwrap()
-        .append(Noted { stream_id: one.clone() })
+        .append(Noted {
+            stream_id: one.clone(),
+        })
         .unwrap()
-        .append(Noted { stream_id: one.clone() })
+        .append(Noted {
+            stream_id: one.clone(),
+        })
         .unwrap();
     store.append_events(writes).await.unwrap();
 
@@ -50,7 +54,9 @@ async fn conflict_names_stream_expected_and_actual() {
         .unwrap()
         .register_stream(two.clone(), StreamVersion::new(1))
         .unwrap()
-        .append(Noted { stream_id: two.clone() })
+        .append(Noted {
+            stream_id: two.clone(),
+        })
         .unwrap();
     assert_eq!(
         store.append_events(writes).await.err(),
@@ -67,7 +73,9 @@ async fn conflict_names_stream_expected_and_actual() {
         .unwrap()
         .register_stream(two.clone(), StreamVersion::new(0))
         .unwrap()
-        .append(Noted { stream_id: two.clone() })
+        .append(Noted {
+            stream_id: two.clone(),
+        })
         .unwrap();
     assert_eq!(
         store.append_events(writes).await.err(),

@@ -47,7 +47,10 @@ async fn admin_execute(sql: String) {
         .await
         .expect("connect to AGENTSTORE_TEST_DSN");
     let task = tokio::spawn(connection);
-    client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    client
+        .batch_execute(&sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     drop(client);
     let _ = task.await;
 }
