@@ -227,3 +227,17 @@ RETURNS bigint
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_stream_version';
 COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version of a stream, 0 if it has no event';
+
+-- The last expected-version conflict (SV001) this session raised for the
+-- current role, with the full stream name (the DETAIL quotes a bounded
+-- prefix): for clients that map conflicts to their own error type
+-- (src/stream_conflict.c).
+CREATE FUNCTION agentstore.last_version_conflict(
+    OUT stream text,
+    OUT expected_version bigint,
+    OUT actual_version bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+ROWS 1
+AS 'MODULE_PATHNAME', 'agentstore_last_version_conflict';
+COMMENT ON FUNCTION agentstore.last_version_conflict() IS 'stream, expected and actual version of the last SV001 of this session';

@@ -292,6 +292,9 @@ prepare_stream(Relation rel, StreamAppend *sa)
 
 			for (int i = 0; i < sa->nevents; i++)
 				if (sa->events[i].version != base + 1 + i)
+				{
+					stream_remember_conflict(sa->name, sa->len, sa->expected,
+											 sa->actual);
 					ereport(ERROR,
 							(errcode(ERRCODE_AGENTSTORE_WRONG_EXPECTED_VERSION),
 							 errmsg("wrong expected version for stream \"%s\"",
@@ -301,6 +304,7 @@ prepare_stream(Relation rel, StreamAppend *sa)
 									   INT64_FORMAT ", not " INT64_FORMAT " as expected version " INT64_FORMAT " implies.",
 									   stream_quote(sa->name, sa->len), sa->actual, sa->label, i,
 									   sa->events[i].version, base + 1 + i, sa->expected)));
+				}
 		}
 		sa->has_result = true;
 		sa->first_version = sa->events[0].version;

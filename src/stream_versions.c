@@ -611,10 +611,13 @@ stream_check_expected_version(const char *name, int len, bool has_expected,
 	else
 		ok = actual == expected;
 	if (!ok)
+	{
+		stream_remember_conflict(name, len, expected, actual);
 		ereport(ERROR,
 				(errcode(ERRCODE_AGENTSTORE_WRONG_EXPECTED_VERSION),
 				 errmsg("wrong expected version for stream \"%s\"",
 						stream_quote(name, len)),
 				 errdetail("Stream \"%s\" is at version " INT64_FORMAT ", expected %s.",
 						   stream_quote(name, len), actual, describe_expected(expected))));
+	}
 }

@@ -86,6 +86,10 @@ extern void stream_check_expected_version(const char *name, int len,
 										  bool has_expected, int64 expected,
 										  int64 actual);
 
+/* Record the conflict about to be raised as SV001 (stream_conflict.c). */
+extern void stream_remember_conflict(const char *name, int len,
+									 int64 expected, int64 actual);
+
 /*
  * Argument checks (stream_parse.c): a stream name of 1..STREAM_NAME_MAX_LEN
  * characters, else 22023 naming the argument; and a user value quoted in a

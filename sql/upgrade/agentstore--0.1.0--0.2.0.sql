@@ -243,3 +243,14 @@ COMMENT ON FUNCTION agentstore.session_import_begin IS 'BEFORE statement trigger
 
 -- TTL: ttl_status runs with the rights of whoever reads it.
 ALTER VIEW agentstore.ttl_status SET (security_invoker = true);
+-- Streams: the last expected-version conflict of the session, machine-readable.
+CREATE FUNCTION agentstore.last_version_conflict(
+    OUT stream text,
+    OUT expected_version bigint,
+    OUT actual_version bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+ROWS 1
+AS 'MODULE_PATHNAME', 'agentstore_last_version_conflict';
+
+COMMENT ON FUNCTION agentstore.last_version_conflict() IS 'stream, expected and actual version of the last SV001 of this session';

@@ -346,7 +346,8 @@ SELECT p.oid::regprocedure AS "function not tried"
    AND p.prorettype <> 'trigger'::regtype
    AND p.proname NOT IN ('preloaded', '_warn_if_not_preloaded', 'no_stream', 'stream_exists',
                          'session_import_result', '_checkpoint_keys_ok', '_checkpoint_blob_key',
-                         '_checkpoint_require', '_checkpoint_expires_at', '_checkpoint_lock_thread')
+                         '_checkpoint_require', '_checkpoint_expires_at', '_checkpoint_lock_thread',
+                         'last_version_conflict')
    AND NOT EXISTS (SELECT FROM calls WHERE strpos(call, 'agentstore.' || p.proname || '(') > 0)
  ORDER BY 1;
 

@@ -254,6 +254,8 @@ INSERT INTO calls (fn, label, call) VALUES
  $$SELECT * FROM agentstore.read_category('order')$$),
 ('agentstore.stream_version(text)', 'stream_version',
  $$SELECT agentstore.stream_version('order-1')$$),
+('agentstore.last_version_conflict()', 'last_version_conflict',
+ $$SELECT * FROM agentstore.last_version_conflict()$$),
 -- checkpoints
 ('agentstore._checkpoint_keys_ok(text,text,text,text,text,text)', '_checkpoint_keys_ok',
  $$SELECT agentstore._checkpoint_keys_ok('t', '', 'c', NULL, NULL, NULL)$$),
