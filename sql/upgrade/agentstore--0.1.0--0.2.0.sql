@@ -20,18 +20,12 @@ RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_delete_session';
 
-COMMENT ON FUNCTION agentstore.delete_session(text, text, text, boolean, bigint) IS
-    'delete a session with its events, track events and summaries (soft by default)';
-
 CREATE FUNCTION agentstore.update_session_state(
     app_name text, user_id text, session_id text, delta jsonb,
     session_ref bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'agentstore_update_session_state';
-
-COMMENT ON FUNCTION agentstore.update_session_state(text, text, text, jsonb, bigint) IS
-    'apply a state delta: app:/user: keys to app/user state, temp: dropped, the rest merged';
 
 CREATE FUNCTION agentstore.put_session_summary(
     app_name text, user_id text, session_id text, summary jsonb,
@@ -136,7 +130,6 @@ BEGIN
 END
 $$;
 
-
 -- Privileges: internal and trigger functions are not executable by PUBLIC.
 REVOKE ALL ON FUNCTION agentstore._warn_if_not_preloaded() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agentstore._checkpoint_lock_thread(text, boolean) FROM PUBLIC;
@@ -153,14 +146,10 @@ CREATE TABLE agentstore.stream_heads (
     CONSTRAINT stream_heads_version_check CHECK (version > 0)
 );
 
-COMMENT ON TABLE agentstore.stream_heads IS 'highest version deleted from each stream: versions are never issued twice';
-
 CREATE FUNCTION agentstore.stream_heads_trigger()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'agentstore_stream_heads_trigger';
-
-COMMENT ON FUNCTION agentstore.stream_heads_trigger() IS 'AFTER DELETE statement trigger of agentstore.events: records the high-water mark of each stream';
 
 CREATE TRIGGER zz_events_stream_heads
     AFTER DELETE ON agentstore.events
@@ -170,7 +159,20 @@ CREATE TRIGGER zz_events_stream_heads
 SELECT pg_catalog.pg_extension_config_dump('agentstore.stream_heads', '');
 REVOKE ALL ON FUNCTION agentstore.stream_heads_trigger() FROM PUBLIC;
 
--- Every public object's COMMENT (docs/api.md is generated from them).
+-- TTL: ttl_status runs with the rights of whoever reads it.
+ALTER VIEW agentstore.ttl_status SET (security_invoker = true);
+-- Streams: the last expected-version conflict of the session, machine-readable.
+CREATE FUNCTION agentstore.last_version_conflict(
+    OUT stream text,
+    OUT expected_version bigint,
+    OUT actual_version bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+ROWS 1
+AS 'MODULE_PATHNAME', 'agentstore_last_version_conflict';
+
+-- Every public object's COMMENT, as a fresh install has it (docs/api.md is
+-- generated from them).
 COMMENT ON SCHEMA agentstore IS 'agentstore: sessions, event streams, checkpoints and TTL expiry for AI-agent frameworks';
 COMMENT ON FUNCTION agentstore.preloaded IS 'whether the server loaded agentstore through shared_preload_libraries (so that the TTL worker runs)';
 COMMENT ON TABLE agentstore.sessions IS 'one row per session incarnation; the active one per key has deleted_at IS NULL';
@@ -201,6 +203,7 @@ COMMENT ON FUNCTION agentstore.upsert_sessions(jsonb, boolean, text) IS 'batch u
 COMMENT ON FUNCTION agentstore.upsert_sessions(json, boolean, text) IS 'batch upsert as the jsonb form, reading the json text element by element';
 COMMENT ON VIEW agentstore.session_import IS
     'COPY or INSERT session rows here to upsert them into agentstore.sessions in bulk';
+COMMENT ON FUNCTION agentstore.session_import_begin IS 'BEFORE statement trigger of the session_import view: begins the statement''s own import buffer (refuses to run as anything else)';
 COMMENT ON FUNCTION agentstore.session_import_row IS 'INSTEAD OF row trigger of the session_import view: buffers one row (refuses to run as anything else)';
 COMMENT ON FUNCTION agentstore.session_import_flush IS 'AFTER statement trigger of the session_import view: writes the buffered rows (refuses to run as anything else)';
 COMMENT ON FUNCTION agentstore.session_import_result() IS
@@ -210,7 +213,7 @@ COMMENT ON FUNCTION agentstore.append_session_events IS 'append an array of even
 COMMENT ON FUNCTION agentstore.append_track_event IS 'append an event to one track of a session, with its own TTL';
 COMMENT ON FUNCTION agentstore.get_track_events IS 'the last events of one track of a session, as a JSON array in append order';
 COMMENT ON FUNCTION agentstore.trim_session_events(integer) IS
-    'remove the events of active sessions beyond agentstore.session_event_limit, at most batch_size of them';
+    'remove the events of active sessions beyond agentstore.session_event_retention (0, the default: none), at most batch_size of them';
 COMMENT ON TABLE agentstore.events IS 'every event of every stream; versions are gap-free per stream';
 COMMENT ON FUNCTION agentstore.version_trigger() IS 'BEFORE INSERT row trigger of agentstore.events: gap-free per-stream versions';
 COMMENT ON TABLE agentstore.stream_heads IS 'highest version deleted from each stream: versions are never issued twice';
@@ -225,6 +228,7 @@ COMMENT ON FUNCTION agentstore.read_stream(text, bigint, integer) IS 'events of 
 COMMENT ON FUNCTION agentstore.read_all(bigint, integer, xid8) IS 'events of all streams in commit order, never skipping a late commit';
 COMMENT ON FUNCTION agentstore.read_category(text, bigint, integer, integer, integer, xid8) IS 'events of one category in commit order, with consumer groups';
 COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version of a stream, 0 if it has no event';
+COMMENT ON FUNCTION agentstore.last_version_conflict() IS 'stream, expected and actual version of the last SV001 of this session';
 COMMENT ON TYPE agentstore.checkpoint_tuple IS 'LangGraph''s CheckpointTuple: the checkpoint, its metadata, every channel value and the pending writes';
 COMMENT ON FUNCTION agentstore.put_checkpoint IS 'store a LangGraph checkpoint, its metadata and its new channel values; returns its id';
 COMMENT ON FUNCTION agentstore.put_writes IS 'store a task''s pending writes against a checkpoint; returns the writes inserted or replaced';
@@ -239,18 +243,3 @@ COMMENT ON TABLE agentstore.ttl_runs IS 'expiry passes of this database, the las
 COMMENT ON FUNCTION agentstore.expire_now() IS 'run one expiry pass now in this transaction; rows expired, purged and trimmed per table';
 COMMENT ON FUNCTION agentstore.ttl_explain() IS 'EXPLAIN (COSTS OFF) of every statement of an expiry pass';
 COMMENT ON VIEW agentstore.ttl_status IS 'last expiry pass of this database, running worker, and the oldest overdue expires_at';
-COMMENT ON FUNCTION agentstore.session_import_begin IS 'BEFORE statement trigger of the session_import view: begins the statement''s own import buffer (refuses to run as anything else)';
-
--- TTL: ttl_status runs with the rights of whoever reads it.
-ALTER VIEW agentstore.ttl_status SET (security_invoker = true);
--- Streams: the last expected-version conflict of the session, machine-readable.
-CREATE FUNCTION agentstore.last_version_conflict(
-    OUT stream text,
-    OUT expected_version bigint,
-    OUT actual_version bigint)
-RETURNS SETOF record
-LANGUAGE c VOLATILE
-ROWS 1
-AS 'MODULE_PATHNAME', 'agentstore_last_version_conflict';
-
-COMMENT ON FUNCTION agentstore.last_version_conflict() IS 'stream, expected and actual version of the last SV001 of this session';

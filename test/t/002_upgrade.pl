@@ -24,8 +24,9 @@ sub schema_of
 {
 	my ($db) = @_;
 	my $out = $node->safe_psql($db, q{
-		SELECT string_agg(format('%s %s', pg_describe_object(classid, objid, objsubid),
-		                         coalesce(pg_get_functiondef(CASE WHEN classid = 'pg_proc'::regclass THEN objid END), '')),
+		SELECT string_agg(format('%s %s comment: %s', pg_describe_object(classid, objid, objsubid),
+		                         coalesce(pg_get_functiondef(CASE WHEN classid = 'pg_proc'::regclass THEN objid END), ''),
+		                         coalesce(obj_description(objid, classid::regclass::text), '')),
 		                  E'\n' ORDER BY 1)
 		  FROM pg_depend
 		 WHERE refclassid = 'pg_extension'::regclass
