@@ -138,6 +138,39 @@ scan_logs() {
 	done < <(find "$WORK" -type f -name '*.log' \( -path '*/log/*' -o -path "$WORK/logs/*" \) -print0 2>/dev/null)
 }
 
+# The pg_config of the PostgreSQL $1 build that the dump test restores into:
+# AGENTSTORE_PG$1_CONFIG, else scripts/pgbuild.sh's cached release build if
+# there is one (built by the pg17/pg18 servers, never here); nothing if none.
+restore_target_config() {
+	local var=AGENTSTORE_PG$1_CONFIG
+	local cached=${AGENTSTORE_PGCACHE:-/var/cache/agentstore}/pg$1-release
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
+	elif [ -f "$cached/.agentstore-built" ]; then
+		echo "$cached/bin/pg_config"
+	fi
+	return 0
+}
+
+# For the dump test on a 15 server: install agentstore into each newer build
+# there is, and name them in restore_env (for prove's environment).
+prepare_restore_targets() {
+	local major cfg
+	restore_env=()
+	"$PG_CONFIG" --version | grep -q '^PostgreSQL 15' || return 0
+	for major in 17 18; do
+		cfg=$(restore_target_config "$major")
+		[ -n "$cfg" ] || continue
+		log "$SERVER: installing agentstore into PostgreSQL $major ($cfg) for the dump test"
+		if (use_server "$cfg" && build_and_install "$WORK_ROOT/restore-pg$major"); then
+			restore_env+=("AGENTSTORE_PG${major}_CONFIG=$cfg")
+		else
+			failed=$((failed + 1))
+			failures+=("$SERVER:install-pg$major")
+		fi
+	done
+}
+
 # The whole suite against the server of pg_config $1, in $WORK_ROOT/$SERVER.
 run_suite() {
 	use_server "$1"
@@ -169,15 +202,21 @@ run_suite() {
 	run_pg_regress isolation "$PG_PGXS_DIR/src/test/isolation/pg_isolation_regress" out_isolation "${specs[@]}"
 
 	# TAP tests: prove with PostgreSQL's test modules, one result line per file.
+	# Their data and logs go to $WORK/tmp_check (TESTDIR up to 15,
+	# TESTDATADIR and TESTLOGDIR from 16).
 	if [ ${#taps[@]} -gt 0 ]; then
 		log "$SERVER tap: ${taps[*]}"
 		mkdir -p "$WORK/tmp_check"
 		chown postgres: "$WORK/tmp_check"
-		local tap_files=() t
+		local tap_files=() t restore_env=()
 		for t in "${taps[@]}"; do tap_files+=("test/t/$t.pl"); done
+		if [[ " ${taps[*]} " == *" 070_dump_across_versions "* ]]; then
+			prepare_restore_targets
+		fi
 		set +e
 		as_postgres TESTDIR="$WORK" PG_REGRESS="$PG_PGXS_DIR/src/test/regress/pg_regress" \
-			PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" \
+			TESTDATADIR="$WORK/tmp_check" TESTLOGDIR="$WORK/tmp_check/log" \
+			PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" "${restore_env[@]}" \
 			prove -I "$PG_PGXS_DIR/src/test/perl" -I test/perl --merge -v "${tap_files[@]}" \
 			>"$WORK/tap.log" 2>&1
 		set -e
