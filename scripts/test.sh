@@ -40,8 +40,9 @@
 # server it tests, so parallel runs each need their own copy).  The TAP test
 # of dump and restore across versions (test/t/070_dump_across_versions.pl)
 # runs on the 15 servers and restores into the pg17 and pg18 builds named by
-# those two variables, or scripts/pgbuild.sh's when they exist; agentstore is
-# installed there first.
+# those two variables, else the matrix's pg17/pg18 servers (built before the
+# first suite runs), else scripts/pgbuild.sh's cached builds when they exist;
+# agentstore is installed there first.  See docs/testing.md.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -139,13 +140,15 @@ scan_logs() {
 }
 
 # The pg_config of the PostgreSQL $1 build that the dump test restores into:
-# AGENTSTORE_PG$1_CONFIG, else scripts/pgbuild.sh's cached release build if
-# there is one (built by the pg17/pg18 servers, never here); nothing if none.
+# AGENTSTORE_PG$1_CONFIG, else the matrix's pg$1 server, else
+# scripts/pgbuild.sh's cached release build if there is one; nothing if none.
 restore_target_config() {
 	local var=AGENTSTORE_PG$1_CONFIG
 	local cached=${AGENTSTORE_PGCACHE:-/var/cache/agentstore}/pg$1-release
 	if [ -n "${!var:-}" ]; then
 		echo "${!var}"
+	elif [ -n "${SERVER_CONFIG[pg$1]:-}" ]; then
+		echo "${SERVER_CONFIG[pg$1]}"
 	elif [ -f "$cached/.agentstore-built" ]; then
 		echo "$cached/bin/pg_config"
 	fi
@@ -277,25 +280,36 @@ run_suite() {
 	cd "$REPO"
 }
 
-for SERVER in $SERVERS; do
-	case "$SERVER" in
-	debian) run_suite "$DEBIAN_PG_CONFIG" ;;
+# The pg_config of server $1, building it first if it is a source build.
+server_config() {
+	case "$1" in
+	debian) echo "$DEBIAN_PG_CONFIG" ;;
 	cassert)
 		log "assert-enabled PostgreSQL 15 (scripts/pgbuild.sh; cached after the first run)"
-		run_suite "$(bash "$REPO/scripts/pgbuild.sh" 15 cassert | tail -n 1)"
+		bash "$REPO/scripts/pgbuild.sh" 15 cassert | tail -n 1
 		;;
 	pg17 | pg18)
-		major=${SERVER#pg}
-		cfg_var=AGENTSTORE_PG${major}_CONFIG
+		local major=${1#pg}
+		local cfg_var=AGENTSTORE_PG${major}_CONFIG
 		if [ -n "${!cfg_var:-}" ]; then
-			run_suite "${!cfg_var}"
+			echo "${!cfg_var}"
 		else
 			log "PostgreSQL $major (scripts/pgbuild.sh; cached after the first run)"
-			run_suite "$(bash "$REPO/scripts/pgbuild.sh" "$major" release | tail -n 1)"
+			bash "$REPO/scripts/pgbuild.sh" "$major" release | tail -n 1
 		fi
 		;;
-	*) die "unknown server '$SERVER' in AGENTSTORE_SERVERS" ;;
+	*) die "unknown server '$1' in AGENTSTORE_SERVERS" ;;
 	esac
+}
+
+# Every server is ready before the first suite runs, so that the dump test on
+# the 15 servers finds the newer ones of the matrix.
+declare -A SERVER_CONFIG
+for SERVER in $SERVERS; do
+	SERVER_CONFIG[$SERVER]=$(server_config "$SERVER") || die "server $SERVER is not available"
+done
+for SERVER in $SERVERS; do
+	run_suite "${SERVER_CONFIG[$SERVER]}"
 done
 
 [ ${#failures[@]} -eq 0 ] || log "failed: ${failures[*]}"
