@@ -96,8 +96,8 @@ my %reads = (
 	'sessions' => q{SELECT string_agg(format('%s|%s|%s|%s|%s|%s', app_name, user_id, id, state,
 		event_count, expires_at), E'\n' ORDER BY app_name, user_id, id) FROM agentstore.sessions},
 	'get_session' => q{SELECT agentstore.get_session('dump-app', 'u1', 's1') - 'last_update_time'},
-	'state' => q{SELECT agentstore.get_app_state('dump-app', 'region') || ' '
-		|| agentstore.get_user_state('dump-app', 'u2', 'lang')},
+	'state' => q{SELECT format('%s %s', agentstore.get_app_state('dump-app', 'region'),
+		agentstore.get_user_state('dump-app', 'u2', 'lang'))},
 	'summary' => q{SELECT agentstore.get_session_summary('dump-app', 'u1', 's1')},
 	'track events' => q{SELECT agentstore.get_track_events('dump-app', 'u1', 's1', 'audit')},
 	'checkpoints' => q{SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', thread_id, checkpoint_ns,
@@ -106,6 +106,7 @@ my %reads = (
 	'latest checkpoint' => q{SELECT channel_values FROM agentstore.get_checkpoint('t')},
 );
 my %before = map { $_ => $source->safe_psql('postgres', $reads{$_}) } keys %reads;
+isnt($before{$_}, '', "the source reads its $_") for sort keys %reads;
 like($before{'latest checkpoint'}, qr/"b":\["bytes","AAEC"\]/,
 	'the source reads a blob of the first checkpoint through the latest');
 
