@@ -219,8 +219,9 @@ agentstore_list_sessions(PG_FUNCTION_ARGS)
 	" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.deleted_at IS NULL" \
 	"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
 /* each listing states the predicate of its index (sql/10_sessions.sql) */
-#define LIST_USER " AND s.user_id OPERATOR(pg_catalog.=) $2 AND s.updated_at IS NOT NULL"
-#define LIST_APP " AND s.created_at IS NOT NULL"
+#define LIST_USER " AND s.user_id OPERATOR(pg_catalog.=) $2" \
+	" AND s.updated_at OPERATOR(pg_catalog.<=) 'infinity'::pg_catalog.timestamptz"
+#define LIST_APP " AND s.created_at OPERATOR(pg_catalog.<=) 'infinity'::pg_catalog.timestamptz"
 #define LIST_AFTER " AND ROW(s.updated_at, s.id) OPERATOR(pg_catalog.<) ROW($4, $5)"
 #define LIST_ORDER " ORDER BY s.updated_at DESC, s.id DESC LIMIT $3"
 	static const char *sqls[4] = {
