@@ -21,6 +21,8 @@
  *   json_ereport_error became json_errsave_error in 16; the lexer
  *   constructors take a caller's JsonLexContext (or NULL) from 17.
  * - pg_b64_encode and pg_b64_decode take bytes as uint8 from 18.
+ * - 16 replaced the per-catalog pg_*_ownercheck and pg_*_aclcheck functions
+ *   by object_ownercheck and object_aclcheck.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,10 +45,13 @@
 
 #include "access/genam.h"
 #include "access/tableam.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_tablespace.h"
 #include "common/base64.h"
 #include "common/jsonapi.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
+#include "utils/acl.h"
 #include "utils/jsonfuncs.h"
 #include "nodes/bitmapset.h"
 #include "nodes/parsenodes.h"
@@ -277,6 +282,28 @@ compat_b64_decode(const char *src, int len, void *dst, int dstlen)
 	return pg_b64_decode(src, len, (uint8 *) dst, dstlen);
 #else
 	return pg_b64_decode(src, len, (char *) dst, dstlen);
+#endif
+}
+
+/* Whether roleid owns database dboid (or is a superuser). */
+static inline bool
+compat_database_ownercheck(Oid dboid, Oid roleid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(DatabaseRelationId, dboid, roleid);
+#else
+	return pg_database_ownercheck(dboid, roleid);
+#endif
+}
+
+/* roleid's privileges mode on tablespace spcoid. */
+static inline AclResult
+compat_tablespace_aclcheck(Oid spcoid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(TableSpaceRelationId, spcoid, roleid, mode);
+#else
+	return pg_tablespace_aclcheck(spcoid, roleid, mode);
 #endif
 }
 
