@@ -75,8 +75,9 @@ if ! ls -d "$SRC"/postgresql-"$MAJOR".*/ >/dev/null 2>&1; then
 	# Only the upstream tarball is needed: a suite's Debian part may be
 	# missing from the archive (404), which is not an error here.
 	(cd "$SRC" && apt-get source -qq --download-only "postgresql-$MAJOR/$SUITE" >/dev/null 2>&1) || true
-	orig=$(ls "$SRC"/postgresql-"$MAJOR"_*.orig.tar.* 2>/dev/null | head -n 1)
-	[ -n "$orig" ] || die "could not fetch postgresql-$MAJOR's source from $SUITE"
+	# (|| true: under pipefail a failed ls would end the script silently)
+	orig=$(ls "$SRC"/postgresql-"$MAJOR"_*.orig.tar.* 2>/dev/null | head -n 1 || true)
+	[ -n "$orig" ] || die "could not fetch postgresql-$MAJOR's source from $SUITE (apt-get source postgresql-$MAJOR/$SUITE)"
 	tar -C "$SRC" -xf "$orig"
 fi
 TREE=$(ls -d "$SRC"/postgresql-"$MAJOR".*/ | head -n 1)

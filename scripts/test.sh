@@ -15,17 +15,34 @@
 # finding is one failure; exits non-zero on any failure after printing
 # regression.diffs or the failing TAP log.
 #
-# The servers (AGENTSTORE_SERVERS, space-separated, default "debian cassert"):
+# The servers (AGENTSTORE_SERVERS, space-separated):
 #   debian    Debian's PostgreSQL 15 packages (or PG_CONFIG's server)
 #   cassert   PostgreSQL 15 built from Debian's source package with
 #             --enable-cassert --enable-debug (freed memory is wiped, memory
 #             contexts are checked), by scripts/pgbuild.sh, cached in
 #             /var/cache/agentstore so that later runs reuse it
+#   pg17      PostgreSQL 17 built from Debian's source package (trixie),
+#             release build, by scripts/pgbuild.sh, cached likewise
+#   pg18      PostgreSQL 18 built from Debian's source package (sid), likewise
+# The default is "debian cassert pg18" (15 twice and the newest major): one
+# server's whole suite takes 10 to 15 minutes on a busy 2-core machine, and
+# building a server from source the first time some 25 minutes more, so the
+# full matrix does not fit well under an hour.  AGENTSTORE_MATRIX=full selects
+# "debian cassert pg17 pg18" (about an hour with cached builds); an explicit
+# AGENTSTORE_SERVERS wins over both.
 #
 # Environment: PG_CONFIG (the "debian" server's pg_config), AGENTSTORE_WORKDIR
 # (scratch directory, default /tmp/agentstore-test), AGENTSTORE_TESTS (a
 # regular expression: run only the tests whose name matches),
-# AGENTSTORE_SERVERS (above).
+# AGENTSTORE_SERVERS and AGENTSTORE_MATRIX (above), AGENTSTORE_PG17_CONFIG and
+# AGENTSTORE_PG18_CONFIG (the pg_config of a copy of such a build to use
+# instead of scripts/pgbuild.sh's shared one: agentstore is installed into the
+# server it tests, so parallel runs each need their own copy).  The TAP test
+# of dump and restore across versions (test/t/070_dump_across_versions.pl)
+# runs on the 15 servers and restores into the pg17 and pg18 builds named by
+# those two variables, else the matrix's pg17/pg18 servers (built before the
+# first suite runs), else scripts/pgbuild.sh's cached builds when they exist;
+# agentstore is installed there first.  See docs/testing.md.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -33,7 +50,12 @@ require_root
 install_packages
 WORK_ROOT=${AGENTSTORE_WORKDIR:-/tmp/agentstore-test}
 ONLY=${AGENTSTORE_TESTS:-.}
-SERVERS=${AGENTSTORE_SERVERS:-debian cassert}
+case "${AGENTSTORE_MATRIX:-default}" in
+full) DEFAULT_SERVERS="debian cassert pg17 pg18" ;;
+default) DEFAULT_SERVERS="debian cassert pg18" ;;
+*) die "AGENTSTORE_MATRIX must be default or full" ;;
+esac
+SERVERS=${AGENTSTORE_SERVERS:-$DEFAULT_SERVERS}
 DEBIAN_PG_CONFIG=$PG_CONFIG
 
 passed=0
@@ -53,7 +75,8 @@ select_tests() {
 }
 
 # Count a pg_regress-style run: every selected test that did not report
-# "... ok" failed, including those a crash or a missing file never reached.
+# "... ok" (15) or "ok N - name" (16+, TAP style) failed, including those a
+# crash or a missing file never reached.
 count_regress_output() {
 	local out=$1 selected=$2
 	local ok
@@ -132,6 +155,41 @@ scan_logs() {
 	done < <(find "$WORK" -type f -name '*.log' \( -path '*/log/*' -o -path "$WORK/logs/*" \) -print0 2>/dev/null)
 }
 
+# The pg_config of the PostgreSQL $1 build that the dump test restores into:
+# AGENTSTORE_PG$1_CONFIG, else the matrix's pg$1 server, else
+# scripts/pgbuild.sh's cached release build if there is one; nothing if none.
+restore_target_config() {
+	local var=AGENTSTORE_PG$1_CONFIG
+	local cached=${AGENTSTORE_PGCACHE:-/var/cache/agentstore}/pg$1-release
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
+	elif [ -n "${SERVER_CONFIG[pg$1]:-}" ]; then
+		echo "${SERVER_CONFIG[pg$1]}"
+	elif [ -f "$cached/.agentstore-built" ]; then
+		echo "$cached/bin/pg_config"
+	fi
+	return 0
+}
+
+# For the dump test on a 15 server: install agentstore into each newer build
+# there is, and name them in restore_env (for prove's environment).
+prepare_restore_targets() {
+	local major cfg
+	restore_env=()
+	"$PG_CONFIG" --version | grep -q '^PostgreSQL 15' || return 0
+	for major in 17 18; do
+		cfg=$(restore_target_config "$major")
+		[ -n "$cfg" ] || continue
+		log "$SERVER: installing agentstore into PostgreSQL $major ($cfg) for the dump test"
+		if (use_server "$cfg" && build_and_install "$WORK_ROOT/restore-pg$major"); then
+			restore_env+=("AGENTSTORE_PG${major}_CONFIG=$cfg")
+		else
+			failed=$((failed + 1))
+			failures+=("$SERVER:install-pg$major")
+		fi
+	done
+}
+
 # The whole suite against the server of pg_config $1, in $WORK_ROOT/$SERVER.
 run_suite() {
 	use_server "$1"
@@ -163,15 +221,21 @@ run_suite() {
 	run_pg_regress isolation "$PG_PGXS_DIR/src/test/isolation/pg_isolation_regress" out_isolation "${specs[@]}"
 
 	# TAP tests: prove with PostgreSQL's test modules, one result line per file.
+	# Their data and logs go to $WORK/tmp_check (TESTDIR up to 15,
+	# TESTDATADIR and TESTLOGDIR from 16).
 	if [ ${#taps[@]} -gt 0 ]; then
 		log "$SERVER tap: ${taps[*]}"
 		mkdir -p "$WORK/tmp_check"
 		chown postgres: "$WORK/tmp_check"
-		local tap_files=() t
+		local tap_files=() t restore_env=()
 		for t in "${taps[@]}"; do tap_files+=("test/t/$t.pl"); done
+		if [[ " ${taps[*]} " == *" 070_dump_across_versions "* ]]; then
+			prepare_restore_targets
+		fi
 		set +e
 		as_postgres TESTDIR="$WORK" PG_REGRESS="$PG_PGXS_DIR/src/test/regress/pg_regress" \
-			PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" \
+			TESTDATADIR="$WORK/tmp_check" TESTLOGDIR="$WORK/tmp_check/log" \
+			PG_CONFIG="$PG_CONFIG" AGENTSTORE_SRC="$WORK" "${restore_env[@]}" \
 			prove -I "$PG_PGXS_DIR/src/test/perl" -I test/perl --merge -v "${tap_files[@]}" \
 			>"$WORK/tap.log" 2>&1
 		set -e
@@ -232,15 +296,36 @@ run_suite() {
 	cd "$REPO"
 }
 
-for SERVER in $SERVERS; do
-	case "$SERVER" in
-	debian) run_suite "$DEBIAN_PG_CONFIG" ;;
+# The pg_config of server $1, building it first if it is a source build.
+server_config() {
+	case "$1" in
+	debian) echo "$DEBIAN_PG_CONFIG" ;;
 	cassert)
 		log "assert-enabled PostgreSQL 15 (scripts/pgbuild.sh; cached after the first run)"
-		run_suite "$(bash "$REPO/scripts/pgbuild.sh" 15 cassert | tail -n 1)"
+		bash "$REPO/scripts/pgbuild.sh" 15 cassert | tail -n 1
 		;;
-	*) die "unknown server '$SERVER' in AGENTSTORE_SERVERS" ;;
+	pg17 | pg18)
+		local major=${1#pg}
+		local cfg_var=AGENTSTORE_PG${major}_CONFIG
+		if [ -n "${!cfg_var:-}" ]; then
+			echo "${!cfg_var}"
+		else
+			log "PostgreSQL $major (scripts/pgbuild.sh; cached after the first run)"
+			bash "$REPO/scripts/pgbuild.sh" "$major" release | tail -n 1
+		fi
+		;;
+	*) die "unknown server '$1' in AGENTSTORE_SERVERS" ;;
 	esac
+}
+
+# Every server is ready before the first suite runs, so that the dump test on
+# the 15 servers finds the newer ones of the matrix.
+declare -A SERVER_CONFIG
+for SERVER in $SERVERS; do
+	SERVER_CONFIG[$SERVER]=$(server_config "$SERVER") || die "server $SERVER is not available"
+done
+for SERVER in $SERVERS; do
+	run_suite "${SERVER_CONFIG[$SERVER]}"
 done
 
 [ ${#failures[@]} -eq 0 ] || log "failed: ${failures[*]}"

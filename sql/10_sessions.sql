@@ -53,17 +53,18 @@ CREATE UNIQUE INDEX sessions_active_key
     ON agentstore.sessions (app_name, user_id, session_id)
     WHERE deleted_at IS NULL;
 -- Keyset pagination of list_sessions, newest-updated first, per user and per
--- app.  Each has a predicate that only its own listing query states (both
--- columns are NOT NULL anyway, and predicate proofs do not use NOT NULL
--- constraints): without it, a plan made before the table's first ANALYZE
--- takes these indexes for exact key lookups and reads every session of the
--- app for each one.
+-- app.  Each has a predicate that only its own listing query states (true of
+-- every row: both columns are NOT NULL): without it, a plan made before the
+-- table's first ANALYZE takes these indexes for exact key lookups and reads
+-- every session of the app for each one.  Not "IS NOT NULL": from
+-- PostgreSQL 17 the planner drops that clause from a query on a NOT NULL
+-- column, and then cannot prove such a predicate.
 CREATE INDEX sessions_user_recent
     ON agentstore.sessions (app_name, user_id, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL AND updated_at IS NOT NULL;
+    WHERE deleted_at IS NULL AND updated_at <= 'infinity'::timestamptz;
 CREATE INDEX sessions_app_recent
     ON agentstore.sessions (app_name, updated_at DESC, id DESC)
-    WHERE deleted_at IS NULL AND created_at IS NOT NULL;
+    WHERE deleted_at IS NULL AND created_at <= 'infinity'::timestamptz;
 -- The TTL worker finds expired sessions and purgeable rows through these.
 CREATE INDEX sessions_expires_at
     ON agentstore.sessions (expires_at)

@@ -22,6 +22,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "compat.h"
 #include "checkpoint.h"
 
 /* Longest prefix of an offending value quoted in an error detail. */
@@ -310,7 +311,7 @@ cp_base64_decode(const char *subject, const char *data, int len)
 			break;
 		}
 	}
-	n = pg_b64_decode(src, srclen, VARDATA(result), maxlen);
+	n = compat_b64_decode(src, srclen, VARDATA(result), maxlen);
 	if (n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -337,7 +338,7 @@ cp_check_json_blob(const char *subject, const char *data, int len)
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("%s has type json but is not valid %s text",
 						subject, GetDatabaseEncodingName())));
-	lex = makeJsonLexContextCstringLen((char *) data, len, GetDatabaseEncoding(), false);
+	lex = compat_json_lex_cstring(data, len, GetDatabaseEncoding(), false);
 	result = pg_parse_json(lex, &nullSemAction);
 	if (result != JSON_SUCCESS)
 		ereport(ERROR,
@@ -409,7 +410,7 @@ cp_append_blob_value(StringInfo out, const char *type, int typelen,
 
 		appendStringInfoChar(out, '"');
 		enlargeStringInfo(out, enclen + 1);
-		out->len += pg_b64_encode(data, len, out->data + out->len, enclen);
+		out->len += compat_b64_encode(data, len, out->data + out->len, enclen);
 		out->data[out->len] = '\0';
 		appendStringInfoChar(out, '"');
 	}

@@ -14,6 +14,15 @@
  * - A function that never returns is marked before its declaration from 18.
  * - 18 gave index_beginscan an instrumentation argument and
  *   RelationGetPrimaryKeyIndex a deferrable_ok one.
+ * - CheckValidResultRel gained the MERGE actions in 17 and the ON CONFLICT
+ *   action in 18; EvalPlanQualInit the result relations in 16; 18 renamed
+ *   ResultRelInfo's ri_ConstraintExprs to ri_CheckConstraintExprs.
+ * - The JSON parser's semantic actions return a JsonParseErrorType from 16;
+ *   json_ereport_error became json_errsave_error in 16; the lexer
+ *   constructors take a caller's JsonLexContext (or NULL) from 17.
+ * - pg_b64_encode and pg_b64_decode take bytes as uint8 from 18.
+ * - 16 replaced the per-catalog pg_*_ownercheck and pg_*_aclcheck functions
+ *   by object_ownercheck and object_aclcheck.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,7 +45,14 @@
 
 #include "access/genam.h"
 #include "access/tableam.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_tablespace.h"
+#include "common/base64.h"
+#include "common/jsonapi.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
+#include "utils/acl.h"
+#include "utils/jsonfuncs.h"
 #include "nodes/bitmapset.h"
 #include "nodes/parsenodes.h"
 #include "utils/rel.h"
@@ -155,6 +171,139 @@ compat_primary_key_index(Relation rel)
 	return RelationGetPrimaryKeyIndex(rel, false);
 #else
 	return RelationGetPrimaryKeyIndex(rel);
+#endif
+}
+
+/*
+ * The executor's check that a relation can take the rows of an operation
+ * (no MERGE actions, no ON CONFLICT clause).
+ */
+static inline void
+compat_check_valid_result_rel(ResultRelInfo *rri, CmdType operation)
+{
+#if PG_VERSION_NUM >= 180000
+	CheckValidResultRel(rri, operation, ONCONFLICT_NONE, NIL);
+#elif PG_VERSION_NUM >= 170000
+	CheckValidResultRel(rri, operation, NIL);
+#else
+	CheckValidResultRel(rri, operation);
+#endif
+}
+
+/*
+ * An EvalPlanQual state; resultRelations (range-table indexes of the result
+ * relations, 16+) is ignored before 16.
+ */
+static inline void
+compat_eval_plan_qual_init(EPQState *epqstate, EState *parentestate,
+						   Plan *subplan, List *auxrowmarks, int epqParam,
+						   List *resultRelations)
+{
+#if PG_VERSION_NUM >= 160000
+	EvalPlanQualInit(epqstate, parentestate, subplan, auxrowmarks, epqParam,
+					 resultRelations);
+#else
+	EvalPlanQualInit(epqstate, parentestate, subplan, auxrowmarks, epqParam);
+#endif
+}
+
+/* The compiled CHECK constraints of a result relation (an lvalue). */
+#if PG_VERSION_NUM >= 180000
+#define COMPAT_RI_CHECK_CONSTRAINT_EXPRS(rri) ((rri)->ri_CheckConstraintExprs)
+#else
+#define COMPAT_RI_CHECK_CONSTRAINT_EXPRS(rri) ((rri)->ri_ConstraintExprs)
+#endif
+
+/*
+ * What a JSON semantic action returns: a JsonParseErrorType from 16 (always
+ * JSON_SUCCESS here: errors are raised with ereport), nothing before.
+ * Declare an action as "static CompatJsonSemResult f(...)" and leave it with
+ * "return COMPAT_JSON_SEM_OK;".
+ */
+#if PG_VERSION_NUM >= 160000
+typedef JsonParseErrorType CompatJsonSemResult;
+#define COMPAT_JSON_SEM_OK JSON_SUCCESS
+#else
+typedef void CompatJsonSemResult;
+#define COMPAT_JSON_SEM_OK
+#endif
+
+/* A palloc'd JSON lexer over len bytes of text in the given encoding. */
+static inline JsonLexContext *
+compat_json_lex_cstring(const char *json, int len, int encoding,
+						bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContextCstringLen(NULL, json, len, encoding, need_escapes);
+#else
+	return makeJsonLexContextCstringLen(unconstify(char *, json), len, encoding,
+										need_escapes);
+#endif
+}
+
+/* A palloc'd JSON lexer over a text datum (in the database encoding). */
+static inline JsonLexContext *
+compat_json_lex_text(text *json, bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContext(NULL, json, need_escapes);
+#else
+	return makeJsonLexContext(json, need_escapes);
+#endif
+}
+
+/* Raise the error of a failed pg_parse_json (22P02, as json_in does). */
+static inline void
+compat_json_ereport_error(JsonParseErrorType error, JsonLexContext *lex)
+{
+#if PG_VERSION_NUM >= 160000
+	json_errsave_error(error, lex, NULL);
+#else
+	json_ereport_error(error, lex);
+#endif
+}
+
+/* Base64 of len bytes into dst (at most dstlen); -1 on overflow. */
+static inline int
+compat_b64_encode(const void *src, int len, char *dst, int dstlen)
+{
+#if PG_VERSION_NUM >= 180000
+	return pg_b64_encode((const uint8 *) src, len, dst, dstlen);
+#else
+	return pg_b64_encode((const char *) src, len, dst, dstlen);
+#endif
+}
+
+/* The bytes of len characters of base64 into dst (at most dstlen); -1 if invalid. */
+static inline int
+compat_b64_decode(const char *src, int len, void *dst, int dstlen)
+{
+#if PG_VERSION_NUM >= 180000
+	return pg_b64_decode(src, len, (uint8 *) dst, dstlen);
+#else
+	return pg_b64_decode(src, len, (char *) dst, dstlen);
+#endif
+}
+
+/* Whether roleid owns database dboid (or is a superuser). */
+static inline bool
+compat_database_ownercheck(Oid dboid, Oid roleid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(DatabaseRelationId, dboid, roleid);
+#else
+	return pg_database_ownercheck(dboid, roleid);
+#endif
+}
+
+/* roleid's privileges mode on tablespace spcoid. */
+static inline AclResult
+compat_tablespace_aclcheck(Oid spcoid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(TableSpaceRelationId, spcoid, roleid, mode);
+#else
+	return pg_tablespace_aclcheck(spcoid, roleid, mode);
 #endif
 }
 

@@ -999,7 +999,7 @@ bulk_flush(SessionBulk *bulk)
 	compat_init_range_table(fs.estate, &bulk->perms);
 	fs.rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(fs.estate, fs.rri, 1);
-	CheckValidResultRel(fs.rri, CMD_INSERT);
+	compat_check_valid_result_rel(fs.rri, CMD_INSERT);
 	/* updates and take-backs bypass the executor's checks: do them here */
 	CheckCmdReplicaIdentity(fs.rel, CMD_UPDATE);
 	CheckCmdReplicaIdentity(fs.rel, CMD_DELETE);
@@ -1010,7 +1010,8 @@ bulk_flush(SessionBulk *bulk)
 		fs.rri->ri_TrigDesc->trig_insert_before_row;
 	fs.estate->es_snapshot = GetActiveSnapshot();
 	fs.estate->es_output_cid = GetCurrentCommandId(true);
-	EvalPlanQualInit(&fs.epqstate, fs.estate, NULL, NIL, -1);
+	compat_eval_plan_qual_init(&fs.epqstate, fs.estate, NULL, NIL, -1,
+							   list_make1_int(1));
 	fs.bistate = GetBulkInsertState();
 	fs.lockslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);
 	fs.newslot = table_slot_create(fs.rel, &fs.estate->es_tupleTable);

@@ -36,6 +36,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "sessions.h"
 
 PG_FUNCTION_INFO_V1(agentstore_list_sessions);
@@ -127,8 +128,7 @@ token_encode(TimestampTz updated_at, int64 id, text *app_name, text *user_id)
 	token_mac(raw, app_name, user_id, raw + TOKEN_PAYLOAD_LEN);
 
 	out = palloc(pg_b64_enc_len(TOKEN_LEN) + 1);
-	len = pg_b64_encode((const char *) raw, TOKEN_LEN, out,
-						pg_b64_enc_len(TOKEN_LEN));
+	len = compat_b64_encode(raw, TOKEN_LEN, out, pg_b64_enc_len(TOKEN_LEN));
 	if (len < 0)
 		elog(ERROR, "could not encode the page token");
 	/* base64url without padding */
@@ -187,7 +187,7 @@ token_decode(text *token, text *app_name, text *user_id,
 	}
 	while (i % 4 != 0)
 		b64[i++] = '=';
-	n = pg_b64_decode(b64, i, (char *) raw, sizeof(raw));
+	n = compat_b64_decode(b64, i, raw, sizeof(raw));
 	if (n != TOKEN_LEN)
 		token_error("The token is not a page token of agentstore.list_sessions.");
 	if (raw[0] != TOKEN_FORMAT)
@@ -219,8 +219,9 @@ agentstore_list_sessions(PG_FUNCTION_ARGS)
 	" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.deleted_at IS NULL" \
 	"   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
 /* each listing states the predicate of its index (sql/10_sessions.sql) */
-#define LIST_USER " AND s.user_id OPERATOR(pg_catalog.=) $2 AND s.updated_at IS NOT NULL"
-#define LIST_APP " AND s.created_at IS NOT NULL"
+#define LIST_USER " AND s.user_id OPERATOR(pg_catalog.=) $2" \
+	" AND s.updated_at OPERATOR(pg_catalog.<=) 'infinity'::pg_catalog.timestamptz"
+#define LIST_APP " AND s.created_at OPERATOR(pg_catalog.<=) 'infinity'::pg_catalog.timestamptz"
 #define LIST_AFTER " AND ROW(s.updated_at, s.id) OPERATOR(pg_catalog.<) ROW($4, $5)"
 #define LIST_ORDER " ORDER BY s.updated_at DESC, s.id DESC LIMIT $3"
 	static const char *sqls[4] = {

@@ -41,6 +41,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "checkpoint.h"		/* cp_jsonb_type_name() */
 #include "sessions.h"
 
@@ -449,32 +450,36 @@ walk_container_end(JsonWalk *w, bool object)
 	}
 }
 
-static void
+static CompatJsonSemResult
 walk_object_start(void *state)
 {
 	walk_container_start((JsonWalk *) state, true);
+	return COMPAT_JSON_SEM_OK;
 }
 
-static void
+static CompatJsonSemResult
 walk_object_end(void *state)
 {
 	walk_container_end((JsonWalk *) state, true);
+	return COMPAT_JSON_SEM_OK;
 }
 
-static void
+static CompatJsonSemResult
 walk_array_start(void *state)
 {
 	walk_container_start((JsonWalk *) state, false);
+	return COMPAT_JSON_SEM_OK;
 }
 
-static void
+static CompatJsonSemResult
 walk_array_end(void *state)
 {
 	walk_container_end((JsonWalk *) state, false);
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* A field starts: at level 2 it is a field of an element. */
-static void
+static CompatJsonSemResult
 walk_field_start(void *state, char *fname, bool isnull)
 {
 	JsonWalk   *w = (JsonWalk *) state;
@@ -495,16 +500,17 @@ walk_field_start(void *state, char *fname, bool isnull)
 		k.val.string.len = strlen(fname);
 		pushJsonbValue(&w->pstate, WJB_KEY, &k);
 	}
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* An element of the top-level array starts: it must be an object. */
-static void
+static CompatJsonSemResult
 walk_element_start(void *state, bool isnull)
 {
 	JsonWalk   *w = (JsonWalk *) state;
 
 	if (w->lex->lex_level != 1)
-		return;
+		return COMPAT_JSON_SEM_OK;
 	CHECK_FOR_INTERRUPTS();
 	switch (w->lex->token_type)
 	{
@@ -529,23 +535,25 @@ walk_element_start(void *state, bool isnull)
 	MemoryContextReset(w->elem_cxt);
 	element_reset(&w->row, w->next_element);
 	w->field = -1;
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* An element of the top-level array ends: hand it to the writer. */
-static void
+static CompatJsonSemResult
 walk_element_end(void *state, bool isnull)
 {
 	JsonWalk   *w = (JsonWalk *) state;
 
 	if (w->lex->lex_level != 1)
-		return;
+		return COMPAT_JSON_SEM_OK;
 	element_finish(&w->row, w->bulk, w->default_app, w->preserve);
 	w->next_element++;
 	w->field = -1;
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* A scalar: a field value at level 2, or part of a nested value. */
-static void
+static CompatJsonSemResult
 walk_scalar(void *state, char *token, JsonTokenType type)
 {
 	JsonWalk   *w = (JsonWalk *) state;
@@ -555,10 +563,10 @@ walk_scalar(void *state, char *token, JsonTokenType type)
 	{
 		if (w->building)
 			walk_push_scalar(w, token, type);
-		return;
+		return COMPAT_JSON_SEM_OK;
 	}
 	if (w->lex->lex_level < 2 || f < 0 || type == JSON_TOKEN_NULL)
-		return;
+		return COMPAT_JSON_SEM_OK;
 	switch (field_kind(f))
 	{
 		case FK_TEXT:
@@ -584,6 +592,7 @@ walk_scalar(void *state, char *token, JsonTokenType type)
 			walk_push_scalar(w, token, type);
 			break;
 	}
+	return COMPAT_JSON_SEM_OK;
 }
 
 /*
@@ -626,8 +635,8 @@ agentstore_upsert_sessions_json(PG_FUNCTION_ARGS)
 									   ALLOCSET_DEFAULT_SIZES);
 	w.field = -1;
 	w.row.field = -1;
-	w.lex = makeJsonLexContextCstringLen(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
-										 GetDatabaseEncoding(), true);
+	w.lex = compat_json_lex_cstring(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
+									GetDatabaseEncoding(), true);
 	memset(&sem, 0, sizeof(sem));
 	sem.semstate = &w;
 	sem.object_start = walk_object_start;
@@ -648,7 +657,7 @@ agentstore_upsert_sessions_json(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	error_context_stack = errcb.previous;
 	if (res != JSON_SUCCESS)
-		json_ereport_error(res, w.lex);
+		compat_json_ereport_error(res, w.lex);
 
 	session_bulk_finish(w.bulk, &inserted, &updated);
 	MemoryContextDelete(w.elem_cxt);

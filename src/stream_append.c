@@ -379,9 +379,9 @@ init_checks(AppendWriter *w, const EventsTable *table)
 	if (constr == NULL || constr->num_check == 0 || constr->num_check != table->ncheck)
 		return;					/* ExecConstraints does it itself */
 	oldcontext = MemoryContextSwitchTo(w->estate->es_query_cxt);
-	w->rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * table->ncheck);
+	COMPAT_RI_CHECK_CONSTRAINT_EXPRS(w->rri) = palloc(sizeof(ExprState *) * table->ncheck);
 	for (int i = 0; i < table->ncheck; i++)
-		w->rri->ri_ConstraintExprs[i] = ExecInitExpr(copyObject(table->checks[i]), NULL);
+		COMPAT_RI_CHECK_CONSTRAINT_EXPRS(w->rri)[i] = ExecInitExpr(copyObject(table->checks[i]), NULL);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -477,7 +477,7 @@ writer_begin(AppendWriter *w, Relation rel, const EventsTable *table,
 	compat_init_range_table(w->estate, perms);
 	w->rri = makeNode(ResultRelInfo);
 	ExecInitResultRelation(w->estate, w->rri, 1);
-	CheckValidResultRel(w->rri, CMD_INSERT);
+	compat_check_valid_result_rel(w->rri, CMD_INSERT);
 	init_checks(w, table);
 	ExecOpenIndices(w->rri, false);
 	AfterTriggerBeginQuery();

@@ -29,6 +29,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "stream_append.h"
 #include "streams.h"
 
@@ -318,28 +319,29 @@ typedef struct ElementRanges
 	bool		is_array;		/* the top level is an array */
 	int			n;
 	int			size;
-	char	  **start;
+	const char **start;
 	int		   *len;
 } ElementRanges;
 
 /* The top level of the text is an array. */
-static void
+static CompatJsonSemResult
 ranges_array_start(void *state)
 {
 	ElementRanges *r = (ElementRanges *) state;
 
 	if (r->lex->lex_level == 0)
 		r->is_array = true;
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* A top-level element begins at the current token. */
-static void
+static CompatJsonSemResult
 ranges_element_start(void *state, bool isnull)
 {
 	ElementRanges *r = (ElementRanges *) state;
 
 	if (r->lex->lex_level != 1)
-		return;
+		return COMPAT_JSON_SEM_OK;
 	if (r->n == r->size)
 	{
 		r->size *= 2;
@@ -347,18 +349,20 @@ ranges_element_start(void *state, bool isnull)
 		r->len = repalloc(r->len, sizeof(int) * r->size);
 	}
 	r->start[r->n] = r->lex->token_start;
+	return COMPAT_JSON_SEM_OK;
 }
 
 /* A top-level element ends where its last token ended. */
-static void
+static CompatJsonSemResult
 ranges_element_end(void *state, bool isnull)
 {
 	ElementRanges *r = (ElementRanges *) state;
 
 	if (r->lex->lex_level != 1)
-		return;
+		return COMPAT_JSON_SEM_OK;
 	r->len[r->n] = r->lex->prev_token_terminator - r->start[r->n];
 	r->n++;
+	return COMPAT_JSON_SEM_OK;
 }
 
 /*
@@ -375,7 +379,7 @@ stream_parse_events_text(StreamAppend *sa, text *events)
 	MemoryContext scratch;
 
 	memset(&r, 0, sizeof(r));
-	r.lex = makeJsonLexContext(events, false);
+	r.lex = compat_json_lex_text(events, false);
 	r.size = 64;
 	r.start = palloc(sizeof(char *) * r.size);
 	r.len = palloc(sizeof(int) * r.size);

@@ -159,6 +159,18 @@ CREATE TRIGGER zz_events_stream_heads
 SELECT pg_catalog.pg_extension_config_dump('agentstore.stream_heads', '');
 REVOKE ALL ON FUNCTION agentstore.stream_heads_trigger() FROM PUBLIC;
 
+-- Sessions: the listing indexes get predicates that PostgreSQL 17 and later
+-- can still prove (they drop "IS NOT NULL" on a NOT NULL column from the
+-- query); see sql/10_sessions.sql.
+DROP INDEX agentstore.sessions_user_recent;
+DROP INDEX agentstore.sessions_app_recent;
+CREATE INDEX sessions_user_recent
+    ON agentstore.sessions (app_name, user_id, updated_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND updated_at <= 'infinity'::timestamptz;
+CREATE INDEX sessions_app_recent
+    ON agentstore.sessions (app_name, updated_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND created_at <= 'infinity'::timestamptz;
+
 -- TTL: ttl_status runs with the rights of whoever reads it.
 ALTER VIEW agentstore.ttl_status SET (security_invoker = true);
 -- Streams: the last expected-version conflict of the session, machine-readable.

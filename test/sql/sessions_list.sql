@@ -97,12 +97,12 @@ SELECT id FROM agentstore.sessions
 EXPLAIN (COSTS OFF) EXECUTE lookup('a', 'u', 's1');
 PREPARE user_page(text, text) AS
 SELECT id FROM agentstore.sessions s
- WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.user_id = $2 AND s.updated_at IS NOT NULL
+ WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.user_id = $2 AND s.updated_at <= 'infinity'::timestamptz
  ORDER BY s.updated_at DESC, s.id DESC LIMIT 21;
 EXPLAIN (COSTS OFF) EXECUTE user_page('a', 'u');
 PREPARE app_page(text) AS
 SELECT id FROM agentstore.sessions s
- WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.created_at IS NOT NULL
+ WHERE s.app_name = $1 AND s.deleted_at IS NULL AND s.created_at <= 'infinity'::timestamptz
  ORDER BY s.updated_at DESC, s.id DESC LIMIT 21;
 EXPLAIN (COSTS OFF) EXECUTE app_page('a');
 \c :origdb
