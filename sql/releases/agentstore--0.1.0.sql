@@ -51,7 +51,7 @@ CREATE TABLE agentstore.sessions (
     user_id     text NOT NULL,
     session_id  text NOT NULL,
     state       jsonb NOT NULL DEFAULT '{}',
-    -- seed 000 (Agno-style) session columns
+    -- the session columns of agent-go's batch writer (Agno-style)
     agent_id    text,
     team_id     text,
     workflow_id text,
@@ -306,7 +306,7 @@ RETURNS jsonb
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_get_session_summary';
 
--- Batch upsert of seed 000's session objects.  The json overload walks the
+-- Batch upsert of agent-go's session objects.  The json overload walks the
 -- array element by element instead of building one jsonb of the whole batch.
 CREATE FUNCTION agentstore.upsert_sessions(
     sessions jsonb, preserve_updated_at boolean DEFAULT false,
