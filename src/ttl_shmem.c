@@ -43,6 +43,7 @@
 #include "utils/syscache.h"
 
 #include "agentstore.h"
+#include "compat.h"
 #include "ttl.h"
 
 TtlShared  *ttl_shared = NULL;
@@ -270,7 +271,7 @@ database_to_take(const char *dbname)
 		return InvalidOid;
 	dboid = get_database_oid(dbname, true);
 	if (!OidIsValid(dboid) || dboid == MyDatabaseId ||
-		!pg_database_ownercheck(dboid, GetUserId()))
+		!compat_database_ownercheck(dboid, GetUserId()))
 		return InvalidOid;
 	return dboid;
 }
@@ -285,7 +286,7 @@ tablespace_usable(const char *name)
 		return true;
 	spcoid = get_tablespace_oid(name, true);
 	return OidIsValid(spcoid) &&
-		pg_tablespace_aclcheck(spcoid, GetUserId(), ACL_CREATE) == ACLCHECK_OK;
+		compat_tablespace_aclcheck(spcoid, GetUserId(), ACL_CREATE) == ACLCHECK_OK;
 }
 
 /*

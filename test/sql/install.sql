@@ -17,6 +17,7 @@ SELECT 'type', count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnames
    AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'
 UNION ALL
 SELECT 'namespace', count(*) FROM pg_namespace
+ WHERE nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%'
 UNION ALL
 SELECT 'trigger', count(*) FROM pg_trigger
 UNION ALL
