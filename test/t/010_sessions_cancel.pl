@@ -46,15 +46,16 @@ foreach my $name (sort keys %statements)
 		[ 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
 		'>', \$stdout, '2>', \$stderr);
 
-	# wait until the statement has been running for a while (past the
-	# fetching of its argument, which is not interruptible)
+	# wait until the statement has been running for a little while (a
+	# cancel that arrives while its argument is still being fetched is
+	# acted on at the first interrupt check after it, with the same result)
 	my $pid = '';
 	for (my $i = 0; $i < 600 && $pid eq ''; $i++)
 	{
 		$pid = $node->safe_psql('postgres', q{
 			SELECT pid FROM pg_stat_activity
 			 WHERE application_name = 'cancel_me' AND state = 'active'
-			   AND now() - query_start > interval '1.5 s'});
+			   AND now() - query_start > interval '0.3 s'});
 		usleep(50_000) if $pid eq '';
 	}
 	isnt($pid, '', "$name is running");

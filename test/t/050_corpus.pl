@@ -503,6 +503,7 @@ my %functions = (
 		also => [ [ upsert_doc(), 'true', q{'corpus'} ] ],
 	},
 	'agentstore.session_import_result()' => { args => [] },
+	'agentstore.last_version_conflict()' => { args => [] },
 	'agentstore.append_event(text,text,text,jsonb,jsonb,bigint,bigint)' => {
 		args => [ q{'corpus'}, q{'u1'}, q{'s1'}, q{'{"id": "ev-new", "type": "t", "author": "a"}'},
 			q{'{"k": 3}'}, '2', 'NULL' ],
