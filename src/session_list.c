@@ -38,6 +38,7 @@
 
 #include "compat.h"
 #include "sessions.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(agentstore_list_sessions);
 
@@ -230,9 +231,9 @@ agentstore_list_sessions(PG_FUNCTION_ARGS)
 		LIST_COLUMNS LIST_APP LIST_ORDER,
 		LIST_COLUMNS LIST_APP LIST_AFTER LIST_ORDER
 	};
-	static const int slots[4] = {
-		PLAN_LIST_USER_FIRST, PLAN_LIST_USER_NEXT,
-		PLAN_LIST_APP_FIRST, PLAN_LIST_APP_NEXT
+	static const char *keys[4] = {
+		"session.list.user.first", "session.list.user.next",
+		"session.list.app.first", "session.list.app.next"
 	};
 	static const Oid types[] = {TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, INT8OID};
 	text	   *app_name;
@@ -242,8 +243,7 @@ agentstore_list_sessions(PG_FUNCTION_ARGS)
 	int64		after_id = 0;
 	bool		has_token = false;
 	Datum		args[5];
-	int			which,
-				rc;
+	int			which;
 	uint64		i,
 				nrows;
 	JsonbParseState *state = NULL;
@@ -281,11 +281,8 @@ agentstore_list_sessions(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	/* argument numbers must match: the app-wide plans still declare $2 */
-	rc = SPI_execute_plan(session_plan(slots[which], sqls[which], 5, types),
-						  args, user_id ? NULL : " n   ", true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "list_sessions failed: %s", SPI_result_code_string(rc));
-	nrows = SPI_processed;
+	nrows = spi_run(keys[which], sqls[which], 5, types, args,
+					user_id ? NULL : " n   ", true, 0, SPI_OK_SELECT);
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	k.type = jbvString;

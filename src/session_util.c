@@ -246,20 +246,6 @@ session_check_events_select(void)
 }
 
 /*
- * The kept plan of a slot (session_list.c's statements); a thin layer over
- * spi_plan(), which keeps plans by key.  The caller is connected to SPI.
- */
-SPIPlanPtr
-session_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
-{
-	char		key[SPI_PLAN_KEY_MAX];
-
-	Assert(slot >= 0 && slot < PLAN_NSLOTS);
-	snprintf(key, sizeof(key), "session.slot.%d", slot);
-	return spi_plan(key, sql, nargs, argtypes);
-}
-
-/*
  * The event count past which a session is flagged for trimming: the
  * retention (agentstore.session_event_retention) plus a tenth of it, at
  * least one.  The slack lets one trim remove a tenth of the retention at

@@ -93,23 +93,8 @@ extern void session_apply_shared_state(text *app_name, text *user_id,
 extern int32 session_window_arg(FunctionCallInfo fcinfo, int argno);
 extern int64 session_trim_threshold(void);
 
-/* session_util.c: kept plans of session_list.c, removal of rows */
-extern SPIPlanPtr session_plan(int slot, const char *sql, int nargs,
-							   const Oid *argtypes);
+/* session_util.c: removal of rows */
 extern int64 session_remove_rows(text *app_name, int64 session_ref, bool hard);
-
-/*
- * Slots of session_list.c's statements (session_plan); the other session
- * files name their kept plans by key (spi_util.h).
- */
-typedef enum SessionPlanSlot
-{
-	PLAN_LIST_USER_FIRST,
-	PLAN_LIST_USER_NEXT,
-	PLAN_LIST_APP_FIRST,
-	PLAN_LIST_APP_NEXT,
-	PLAN_NSLOTS
-} SessionPlanSlot;
 
 /* session_bulk.c: the bulk writer of upsert_sessions and session_import */
 typedef struct SessionBulk SessionBulk;
