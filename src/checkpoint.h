@@ -68,5 +68,7 @@ extern void cp_append_blob_value(StringInfo out, const char *type, int typelen,
 								 const char *data, int len);
 extern void cp_append_json_string(StringInfo out, const char *s, int len);
 extern int64 cp_blob_key(const char *const *parts, const int *lens);
+extern uint64 cp_blob_key_parts(uint64 hash, const char *const *parts,
+								const int *lens, int from, int to);
 
 #endif							/* AGENTSTORE_CHECKPOINT_H */

@@ -120,6 +120,9 @@ typedef struct CpReader
 	MemoryContext rowcxt;		/* one tuple's data, reset after each */
 	CpTable		blobs;
 	CpTable		writes;
+	int64	   *present;		/* sorted blob keys of the listed thread, or
+								 * NULL: probe for every channel */
+	int			npresent;
 	StringInfoData values;
 	StringInfoData pending;
 	StringInfoData sends;
@@ -327,9 +330,9 @@ slot_text_equals(CpTable *t, int col, const char *s, int len)
  * the hashed key index; a hash collision is told apart by a recheck.
  */
 static bool
-blob_find(CpTable *t, const char *const *parts, const int *lens)
+blob_find(CpTable *t, int64 key, const char *const *parts, const int *lens)
 {
-	t->keys[0].sk_argument = Int64GetDatum(cp_blob_key(parts, lens));
+	t->keys[0].sk_argument = Int64GetDatum(key);
 	scan_rescan(t);
 	while (scan_next(t, ForwardScanDirection))
 	{
@@ -340,6 +343,146 @@ blob_find(CpTable *t, const char *const *parts, const int *lens)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * A listing of one thread reads the keys of all the thread's blobs once
+ * (PRESENT_AFTER rows into the listing, so that a short listing never pays
+ * for it), instead of probing the blob index for every channel of every
+ * checkpoint: most channels of a LangGraph checkpoint have no blob (their
+ * values are inline), and a probe that finds nothing costs as much as one
+ * that does.  The keys come from the primary key's index entries alone,
+ * without visiting the heap, so they are a superset of the blobs the
+ * snapshot sees (an entry is in the index before its row can commit);
+ * a key in the set is still probed and rechecked.  A thread with more than
+ * PRESENT_MAX blobs keeps the probes (the set would cost more memory than
+ * it saves time).
+ */
+#define PRESENT_AFTER	64
+#define PRESENT_MAX		(1 << 20)
+
+/* Whether a blob with this key may exist (always, without a set). */
+static bool
+blob_maybe_present(CpReader *r, int64 key)
+{
+	int			lo = 0;
+	int			hi = r->npresent - 1;
+
+	if (r->present == NULL)
+		return true;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (r->present[mid] == key)
+			return true;
+		if (r->present[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* qsort's comparison of two blob keys. */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Collect the keys of thread_id's blobs (in namespace ns unless it is NULL)
+ * from checkpoint_blobs' primary key index, sorted, into r->present; leave
+ * r->present NULL when there are more than PRESENT_MAX.  The table was
+ * opened, and its privileges and row-level security checked, by
+ * reader_begin.
+ */
+static void
+present_build(CpReader *r, Datum thread_id, Datum ns, Snapshot snapshot)
+{
+	static const char *const keycols[] = {"thread_id", "checkpoint_ns", "channel", "version"};
+	Relation	heap = r->blobs.heap;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];
+	int			nkeys = DatumGetPointer(ns) == NULL ? 1 : 2;
+	MemoryContext old = MemoryContextSwitchTo(r->scancxt);
+	MemoryContext tmp = AllocSetContextCreate(r->scancxt, "checkpoint blob keys",
+											  ALLOCSET_SMALL_SIZES);
+	Oid			indexoid = compat_primary_key_index(heap);
+	ItemPointer tid;
+	int			max = 1024;
+	int			n = 0;
+	int64	   *present = palloc(max * sizeof(int64));
+	int			i;
+
+	if (!OidIsValid(indexoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"agentstore.checkpoint_blobs\" has no primary key"),
+				 errhint("Reinstall the agentstore extension.")));
+	index = index_open(indexoid, AccessShareLock);
+	if (IndexRelationGetNumberOfKeyAttributes(index) != 4)
+		unexpected_index(index);
+	for (i = 0; i < 4; i++)
+	{
+		if (index->rd_index->indkey.values[i] != column_attnum(heap, keycols[i], TEXTOID) ||
+			index->rd_indcollation[i] != C_COLLATION_OID)
+			unexpected_index(index);
+	}
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber,
+						   InvalidOid, C_COLLATION_OID, F_TEXTEQ, thread_id);
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber,
+						   InvalidOid, C_COLLATION_OID, F_TEXTEQ, ns);
+	scan = compat_index_beginscan(heap, index, snapshot, nkeys, 0);
+	scan->xs_want_itup = true;
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		const char *parts[4];
+		int			lens[4];
+		MemoryContext prev;
+
+		if (n == PRESENT_MAX)
+		{
+			pfree(present);
+			present = NULL;
+			break;
+		}
+		prev = MemoryContextSwitchTo(tmp);
+		for (i = 0; i < 4; i++)
+		{
+			bool		isnull;
+			Datum		d = index_getattr(scan->xs_itup, i + 1, scan->xs_itupdesc, &isnull);
+			text	   *t;
+
+			if (isnull)
+				unexpected_index(index);
+			t = DatumGetTextPP(d);
+			parts[i] = VARDATA_ANY(t);
+			lens[i] = VARSIZE_ANY_EXHDR(t);
+		}
+		MemoryContextSwitchTo(prev);
+		if (n == max)
+		{
+			max *= 2;
+			present = repalloc(present, max * sizeof(int64));
+		}
+		present[n++] = cp_blob_key(parts, lens);
+		MemoryContextReset(tmp);
+	}
+	index_endscan(scan);
+	index_close(index, NoLock);
+	MemoryContextDelete(tmp);
+	if (present != NULL)
+		qsort(present, n, sizeof(int64), int64_cmp);
+	r->present = present;
+	r->npresent = n;
+	MemoryContextSwitchTo(old);
 }
 
 /* A text or bytea column of the current tuple, detoasted; NULL if null. */
@@ -503,6 +646,7 @@ build_channel_values(CpReader *r, Datum thread_id, Datum checkpoint_ns,
 		JsonbIteratorToken tok;
 		const char *parts[4];
 		int			lens[4];
+		uint64		prefix;
 
 		maxfound = JsonContainerSize(versions->val.binary.data);
 		found = palloc(maxfound * sizeof(char *));
@@ -511,11 +655,13 @@ build_channel_values(CpReader *r, Datum thread_id, Datum checkpoint_ns,
 		lens[0] = VARSIZE_ANY_EXHDR(DatumGetTextPP(thread_id));
 		parts[1] = VARDATA_ANY(DatumGetTextPP(checkpoint_ns));
 		lens[1] = VARSIZE_ANY_EXHDR(DatumGetTextPP(checkpoint_ns));
+		prefix = cp_blob_key_parts(0, parts, lens, 0, 2);
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		{
 			char	   *version;
 			struct varlena *type;
 			struct varlena *blob;
+			int64		blobkey;
 
 			if (tok == WJB_KEY)
 			{
@@ -528,7 +674,9 @@ build_channel_values(CpReader *r, Datum thread_id, Datum checkpoint_ns,
 			lens[2] = key.val.string.len;
 			parts[3] = version;
 			lens[3] = strlen(version);
-			if (!blob_find(&r->blobs, parts, lens))
+			blobkey = (int64) cp_blob_key_parts(prefix, parts, lens, 2, 4);
+			if (!blob_maybe_present(r, blobkey) ||
+				!blob_find(&r->blobs, blobkey, parts, lens))
 				continue;
 			type = slot_varlena(&r->blobs, BLOB_TYPE);
 			if (VARSIZE_ANY_EXHDR(type) == 5 && memcmp(VARDATA_ANY(type), "empty", 5) == 0)
@@ -680,6 +828,8 @@ reader_begin(CpReader *r, Snapshot snapshot)
 	initStringInfo(&r->values);
 	initStringInfo(&r->pending);
 	initStringInfo(&r->sends);
+	r->present = NULL;
+	r->npresent = 0;
 	MemoryContextSwitchTo(old);
 }
 
@@ -861,6 +1011,7 @@ agentstore_list_checkpoints(PG_FUNCTION_ARGS)
 	int			i;
 	CpReader	r;
 	Portal		portal;
+	uint64		emitted = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < 6; i++)
@@ -912,9 +1063,14 @@ agentstore_list_checkpoints(PG_FUNCTION_ARGS)
 	{
 		uint64		row;
 
-		SPI_cursor_fetch(portal, true, 64);
+		SPI_cursor_fetch(portal, true, PRESENT_AFTER);
 		if (SPI_processed == 0)
 			break;
+		/* a listing of one thread that goes on: read its blob keys once */
+		if (emitted == PRESENT_AFTER && (which & LIST_THREAD))
+			present_build(&r, args[0], (which & LIST_NS) ? args[1] : (Datum) 0,
+						  GetActiveSnapshot());
+		emitted += SPI_processed;
 		for (row = 0; row < SPI_processed; row++)
 		{
 			HeapTuple	tuple = SPI_tuptable->vals[row];

@@ -19,6 +19,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -129,7 +130,32 @@ char *
 cp_jsonb_value_text(JsonbValue *v, int *len)
 {
 	StringInfoData buf;
+	char	   *text;
 
+	/* scalars, the common case, are written as JsonbToCString writes them */
+	switch (v->type)
+	{
+		case jbvNull:
+			*len = 4;
+			return pstrdup("null");
+		case jbvBool:
+			*len = v->val.boolean ? 4 : 5;
+			return pstrdup(v->val.boolean ? "true" : "false");
+		case jbvNumeric:
+			text = DatumGetCString(DirectFunctionCall1(numeric_out,
+													   NumericGetDatum(v->val.numeric)));
+			*len = strlen(text);
+			return text;
+		case jbvString:
+			initStringInfo(&buf);
+			text = pnstrdup(v->val.string.val, v->val.string.len);
+			escape_json(&buf, text);
+			pfree(text);
+			*len = buf.len;
+			return buf.data;
+		default:
+			break;
+	}
 	initStringInfo(&buf);
 	if (v->type == jbvBinary)
 		JsonbToCString(&buf, v->val.binary.data, v->val.binary.len);
@@ -424,17 +450,29 @@ cp_append_blob_value(StringInfo out, const char *type, int typelen,
 int64
 cp_blob_key(const char *const *parts, const int *lens)
 {
-	uint64		hash = 0;
+	return (int64) cp_blob_key_parts(0, parts, lens, 0, 4);
+}
+
+/*
+ * The hash of parts from..to-1 of a blob key, continuing from hash (0 to
+ * start, or what an earlier call returned for the parts before from): a
+ * reader that looks up many channels of one thread and namespace hashes
+ * those two once.
+ */
+uint64
+cp_blob_key_parts(uint64 hash, const char *const *parts, const int *lens,
+				  int from, int to)
+{
 	int			i;
 
-	for (i = 0; i < 4; i++)
+	for (i = from; i < to; i++)
 	{
 		uint32		len = (uint32) lens[i];
 
 		hash = hash_bytes_extended((const unsigned char *) &len, sizeof(len), hash);
 		hash = hash_bytes_extended((const unsigned char *) parts[i], len, hash);
 	}
-	return (int64) hash;
+	return hash;
 }
 
 PG_FUNCTION_INFO_V1(agentstore_checkpoint_blob_key);

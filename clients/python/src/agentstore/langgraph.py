@@ -71,6 +71,7 @@ PRUNE_KEEP_LATEST_SQL = (
 PRUNE_DELETE_SQL = "SELECT count(agentstore.delete_thread(t)) FROM unnest(%s::text[]) AS t"
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
+_CONTAINERS = (dict, list)
 
 
 def _is_inline(value: Any) -> bool:
@@ -226,8 +227,10 @@ class _Convert(BaseCheckpointSaver[str]):
     def _to_tuple(self, row: dict) -> CheckpointTuple:
         """A row of agentstore.checkpoint_tuple as LangGraph's CheckpointTuple."""
         checkpoint = dict(row["checkpoint"])
+        load = self._load
+        # An inline primitive (the common case) is its own value.
         values = {
-            channel: self._load(type_, value)
+            channel: value if type_ == "json" and type(value) not in _CONTAINERS else load(type_, value)
             for channel, (type_, value) in (row["channel_values"] or {}).items()
         }
         checkpoint["channel_values"] = values
