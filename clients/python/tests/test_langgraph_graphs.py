@@ -1,8 +1,13 @@
 """Real LangGraph StateGraphs (no LLM) on agentstore, compared with
-LangGraph's InMemorySaver: each scenario runs once on InMemorySaver and once
-on the agentstore saver, with the same API (sync invoke or async ainvoke) and
+LangGraph's own savers: each scenario runs on InMemorySaver, on
+langgraph-checkpoint-postgres's PostgresSaver (AsyncPostgresSaver for the
+async API; its tables in a schema of their own of the test database) and on
+the agentstore saver, with the same API (sync invoke or async ainvoke) and
 durability mode, and their normalised results (final state, state history,
-pending tasks and interrupts, how often each node ran) must be equal."""
+next tasks, interrupts, every checkpoint's pending writes, how often each node
+ran) must be equal.  The two references agree with each other on every
+scenario and mode (test_references_agree), so agentstore is compared with
+both, not with whichever of them it happens to match."""
 
 
 import asyncio
@@ -14,9 +19,12 @@ from typing import Annotated, Any, Callable
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, Send, StateSnapshot, interrupt
+from langgraph.types import Command, Interrupt, Send, StateSnapshot, interrupt
 from psycopg import AsyncConnection, Connection
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from typing_extensions import TypedDict
 
@@ -51,6 +59,12 @@ class Driver:
             return await asyncio.to_thread(lambda: list(g.get_state_history(config)))
         return [s async for s in g.aget_state_history(config)]
 
+    async def pending_writes(self, config: dict) -> list:
+        """The pending writes the checkpointer returns with a checkpoint."""
+        cp = self.graph.checkpointer
+        tup = await self._call(cp.get_tuple, cp.aget_tuple, config)
+        return list(tup.pending_writes) if tup else []
+
     async def update(self, config: dict, values: Any, as_node: str | None = None) -> dict:
         g = self.graph
         return await self._call(g.update_state, g.aupdate_state, config, values, as_node=as_node)
@@ -78,8 +92,46 @@ def norm_snapshot(s: Any) -> Any:
     }
 
 
+# LangGraph's task id for writes of no task (update_state, Command(resume=)).
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def norm_value(v: Any) -> Any:
+    """A pending write's value without ids: an interrupt's value, a Send's
+    node and argument, an error's repr."""
+    if isinstance(v, Interrupt):
+        return ("Interrupt", v.value)
+    if isinstance(v, Send):
+        return ("Send", v.node, v.arg)
+    if isinstance(v, (list, tuple)):
+        return [norm_value(x) for x in v]
+    if isinstance(v, BaseException):
+        return repr(v)
+    return v
+
+
+def norm_writes(s: StateSnapshot, writes: list) -> list:
+    """A checkpoint's pending writes without task ids (random per run): each
+    task's writes in their order, under the name of its task in the snapshot
+    (NULL_TASK_ID's writes, update_state's and resume values, under "null"),
+    tasks sorted by name and writes."""
+    names = {t.id: t.name for t in s.tasks}
+    by_task: dict[str, list] = {}
+    for task_id, channel, value in writes:
+        by_task.setdefault(task_id, []).append((channel, norm_value(value)))
+    return sorted(
+        ([names.get(task_id, "null" if task_id == NULL_TASK_ID else "?"), w] for task_id, w in by_task.items()),
+        key=repr,
+    )
+
+
 async def norm_history(d: Driver, config: dict) -> list:
-    return [norm_snapshot(s) for s in await d.history(config)]
+    result = []
+    for s in await d.history(config):
+        n = norm_snapshot(s)
+        n["pending_writes"] = norm_writes(s, await d.pending_writes(s.config))
+        result.append(n)
+    return result
 
 
 def thread() -> dict:
@@ -332,25 +384,89 @@ def pool(dsn: str):
         yield p
 
 
-@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
-@pytest.mark.parametrize("api", ["sync", "async"])
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_sync_saver_matches_memory(scenario: str, api: str, durability: str, pool: Any) -> None:
-    run = SCENARIOS[scenario]
-    expected = await run(InMemorySaver(), api, durability)
-    got = await run(AgentstoreSaver(pool), api, durability)
-    assert got == expected
+# PostgresSaver's tables go into a schema of their own of the test database.
+POSTGRES_SAVER_SCHEMA = "langgraph_postgres_saver"
+
+
+@pytest.fixture(scope="module")
+def postgres_saver_kwargs(dsn: str) -> dict:
+    """Connection arguments for langgraph-checkpoint-postgres's savers (which
+    need autocommit, no prepared statements and dict rows), on their own
+    schema, created afresh with PostgresSaver.setup()."""
+    with Connection.connect(dsn, autocommit=True) as c:
+        c.execute(f"DROP SCHEMA IF EXISTS {POSTGRES_SAVER_SCHEMA} CASCADE")
+        c.execute(f"CREATE SCHEMA {POSTGRES_SAVER_SCHEMA}")
+    kwargs = {
+        "autocommit": True,
+        "prepare_threshold": 0,
+        "row_factory": dict_row,
+        "options": f"-csearch_path={POSTGRES_SAVER_SCHEMA}",
+    }
+    with Connection.connect(dsn, **kwargs) as c:
+        PostgresSaver(c).setup()
+    return kwargs
+
+
+# The references' results, computed once per scenario, API and durability.
+_REFERENCES: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+async def references(scenario: str, api: str, durability: str, dsn: str, pg_kwargs: dict) -> dict:
+    """The scenario's normalised results on InMemorySaver and on
+    PostgresSaver (AsyncPostgresSaver for the async API: PostgresSaver has
+    no async methods)."""
+    key = (scenario, api, durability)
+    if key not in _REFERENCES:
+        run = SCENARIOS[scenario]
+        memory = await run(InMemorySaver(), api, durability)
+        if api == "sync":
+            with Connection.connect(dsn, **pg_kwargs) as c:
+                postgres = await run(PostgresSaver(c), api, durability)
+        else:
+            async with await AsyncConnection.connect(dsn, **pg_kwargs) as c:
+                postgres = await run(AsyncPostgresSaver(c), api, durability)
+        _REFERENCES[key] = {"InMemorySaver": memory, "PostgresSaver": postgres}
+    return _REFERENCES[key]
+
+
+def assert_matches(got: Any, refs: dict) -> None:
+    for name, expected in refs.items():
+        assert got == expected, f"differs from {name}"
 
 
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 @pytest.mark.parametrize("api", ["sync", "async"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_async_saver_matches_memory(scenario: str, api: str, durability: str, dsn: str) -> None:
-    run = SCENARIOS[scenario]
-    expected = await run(InMemorySaver(), api, durability)
+async def test_references_agree(
+    scenario: str, api: str, durability: str, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    """InMemorySaver and PostgresSaver give the same normalised results, so
+    that agentstore can be held to both."""
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
+    assert refs["InMemorySaver"] == refs["PostgresSaver"]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_sync_saver_matches_references(
+    scenario: str, api: str, durability: str, pool: Any, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
+    got = await SCENARIOS[scenario](AgentstoreSaver(pool), api, durability)
+    assert_matches(got, refs)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_async_saver_matches_references(
+    scenario: str, api: str, durability: str, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
     async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
-        got = await run(AsyncAgentstoreSaver(conn), api, durability)
-    assert got == expected
+        got = await SCENARIOS[scenario](AsyncAgentstoreSaver(conn), api, durability)
+    assert_matches(got, refs)
 
 
 def test_failure_resume_skips_finished_tasks(pool: Any) -> None:
