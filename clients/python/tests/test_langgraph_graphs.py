@@ -573,3 +573,95 @@ def test_list_while_writing_on_a_one_connection_pool(dsn: str) -> None:
             seen += 1
         assert seen == 3
         assert [len(t.pending_writes) for t in saver.list(cfg)] == [1, 1, 1]
+
+
+async def delete_one_run(cp: Any, api: str) -> Any:
+    """Two runs of a graph with a subgraph on one thread, each with its own
+    run_id (as LangGraph's server passes it, in configurable), then the first
+    run's checkpoints deleted (where cp has delete_for_runs: InMemorySaver
+    has not) and a third run."""
+    class S(TypedDict):
+        notes: Annotated[list[str], operator.add]
+
+    sub = StateGraph(S)
+    sub.add_node("inner", lambda s: {"notes": ["inner"]})
+    sub.add_edge(START, "inner")
+    sub.add_edge("inner", END)
+    g = StateGraph(S)
+    g.add_node("outer", lambda s: {"notes": [f"outer{len(s['notes'])}"]})
+    g.add_node("child", sub.compile(checkpointer=True))
+    g.add_edge(START, "outer")
+    g.add_edge("outer", "child")
+    g.add_edge("child", END)
+    d = Driver(g.compile(checkpointer=cp), api, "sync")
+    tid = f"t-{uuid.uuid4()}"
+    run1, run2 = f"run-{uuid.uuid4()}", f"run-{uuid.uuid4()}"
+    await d.invoke({"notes": ["a"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
+    await d.invoke({"notes": ["b"]}, {"configurable": {"thread_id": tid, "run_id": run2}})
+    cfg = {"configurable": {"thread_id": tid}}
+    before = norm_snapshot(await d.state(cfg))
+
+    async def runs_by_namespace() -> dict[str, list]:
+        """The run ids of the thread's checkpoints, by namespace (a listing
+        without checkpoint_ns covers every namespace)."""
+        if api == "sync":
+            tuples = await asyncio.to_thread(lambda: list(cp.list(cfg)))
+        else:
+            tuples = [t async for t in cp.alist(cfg)]
+        runs: dict[str, set] = {}
+        for t in tuples:
+            runs.setdefault(t.config["configurable"]["checkpoint_ns"], set()).add(t.metadata.get("run_id"))
+        return {ns: sorted(r) for ns, r in runs.items()}
+
+    runs_before = await runs_by_namespace()
+    if isinstance(cp, InMemorySaver):
+        pass
+    elif api == "sync":
+        await asyncio.to_thread(cp.delete_for_runs, [run1])
+    else:
+        await cp.adelete_for_runs([run1])
+    runs_after = await runs_by_namespace()
+    after = norm_snapshot(await d.state(cfg))
+    again = await d.invoke({"notes": ["c"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
+    return {
+        "runs_before": runs_before,
+        "runs_after": runs_after,
+        "before": before,
+        "after": after,
+        "again": again,
+        "expected_runs": (run1, run2),
+    }
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["AgentstoreSaver", "AsyncAgentstoreSaver"])
+async def test_delete_for_runs(kind: str, api: str, pool: Any, dsn: str) -> None:
+    """delete_for_runs removes the run's checkpoints in every namespace (the
+    subgraph's too) and their writes; the other run's stay whole, so that the
+    thread's state and its next run are those of InMemorySaver without the
+    deletion."""
+    expected = await delete_one_run(InMemorySaver(), api)
+    if kind == "AgentstoreSaver":
+        result = await delete_one_run(AgentstoreSaver(pool), api)
+    else:
+        async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+            result = await delete_one_run(AsyncAgentstoreSaver(conn), api)
+    run1, run2 = result["expected_runs"]
+    # The subgraph (checkpointer=True) keeps its own history in namespace
+    # "child", written by both runs.
+    both = sorted([run1, run2])
+    assert result["runs_before"] == {"": both, "child": both}
+    assert result["runs_after"] == {"": [run2], "child": [run2]}
+    for key in ("before", "after", "again"):
+        assert result[key] == expected[key], key
+    assert result["after"] == result["before"]
+    with Connection.connect(dsn) as c:
+        orphans = c.execute(
+            "SELECT count(*) FROM agentstore.checkpoint_writes w WHERE NOT EXISTS"
+            " (SELECT FROM agentstore.checkpoints k WHERE (k.thread_id, k.checkpoint_ns,"
+            " k.checkpoint_id) = (w.thread_id, w.checkpoint_ns, w.checkpoint_id))"
+            " AND w.thread_id IN (SELECT thread_id FROM agentstore.checkpoints"
+            " WHERE metadata->>'run_id' = %s)",
+            (run2,),
+        ).fetchone()[0]
+    assert orphans == 0
