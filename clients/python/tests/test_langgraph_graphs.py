@@ -18,6 +18,7 @@ import uuid
 from typing import Annotated, Any, Callable
 
 import pytest
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -364,6 +365,76 @@ async def delete_and_reuse(cp: Any, api: str, durability: str) -> Any:
     return [first, second, gone, gone_history, again, await norm_history(d, cfg)]
 
 
+def add_all(state: list | None, writes: list) -> list:
+    """A DeltaChannel reducer: the writes (lists) appended in order."""
+    return list(state or []) + [x for w in writes for x in w]
+
+
+async def delta_histories(d: Driver, config: dict, channels: list[str]) -> list:
+    """get_delta_channel_history (or its async form) for every checkpoint of
+    the thread: each channel's seed and writes (without task ids)."""
+    cp = d.graph.checkpointer
+    result = []
+    for s in await d.history(config):
+        h = await d._call(
+            lambda: cp.get_delta_channel_history(config=s.config, channels=channels),
+            lambda: cp.aget_delta_channel_history(config=s.config, channels=channels),
+        )
+        result.append(
+            {
+                ch: {
+                    "seed": repr(e["seed"]) if "seed" in e else None,
+                    "writes": [(w[1], w[2]) for w in e["writes"]],
+                }
+                for ch, e in h.items()
+            }
+        )
+    return result
+
+
+async def delta_channel(cp: Any, api: str, durability: str) -> Any:
+    """A DeltaChannel (LangGraph's beta channel that stores a snapshot every
+    few updates and otherwise rebuilds its value from the writes of the
+    ancestors, through the saver's get_delta_channel_history), across an
+    interrupt, a resume and a fork of an older checkpoint."""
+
+    class S(TypedDict):
+        log: Annotated[list[str], DeltaChannel(add_all, snapshot_frequency=3)]
+        n: int
+
+    def review(s: S) -> dict:
+        ok = interrupt(len(s["log"]))
+        return {"log": [f"review:{ok}"]}
+
+    def route(s: S) -> str:
+        return "review" if s["n"] == 4 else ("step" if s["n"] < 8 else END)
+
+    g = StateGraph(S)
+    g.add_node("step", lambda s: {"log": [f"step{s['n']}"], "n": s["n"] + 1})
+    g.add_node("review", review)
+    g.add_edge(START, "step")
+    g.add_conditional_edges("step", route, ["step", "review", END])
+    g.add_edge("review", "step")
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    r1 = await d.invoke({"log": ["in"], "n": 0}, cfg)
+    result = [
+        {k: v for k, v in r1.items() if k != "__interrupt__"},
+        [i.value for i in r1.get("__interrupt__", [])],
+        await d.invoke(Command(resume="yes"), cfg),
+    ]
+    history = await d.history(cfg)
+    older = [s for s in history if s.values.get("n") == 2 and s.next == ("step",)]
+    if older:  # not with durability "exit"
+        fork = await d.update(older[0].config, {"log": ["edited"], "n": 2})
+        r2 = await d.invoke(None, fork)
+        result.append({k: v for k, v in r2.items() if k != "__interrupt__"})
+        result.append(await d.invoke(Command(resume="again"), cfg))
+    result.append(await norm_history(d, cfg))
+    result.append(await delta_histories(d, cfg, ["log"]))
+    return result
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -374,6 +445,7 @@ SCENARIOS = {
         subgraph,
         failure_resume,
         delete_and_reuse,
+        delta_channel,
     )
 }
 
