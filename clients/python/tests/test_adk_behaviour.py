@@ -174,9 +174,9 @@ async def test_events_round_trip_in_append_order(service, app):
     sent.append(await service.append_event(s, call))
     got = await service.get_session(app_name=app, user_id="u", session_id=s.id)
     if isinstance(service, DatabaseSessionService):
-        # DatabaseSessionService orders events by timestamp alone: events of
-        # equal timestamps come back in no defined order.  agentstore keeps
-        # the append order, as InMemorySessionService does.
+        # DatabaseSessionService orders events by timestamp, then event id
+        # (random here), not in append order.  agentstore keeps the append
+        # order, as InMemorySessionService does.
         key = lambda e: (e.timestamp, e.id)  # noqa: E731
         got.events.sort(key=key)
         sent.sort(key=key)
