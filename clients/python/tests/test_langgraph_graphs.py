@@ -686,12 +686,11 @@ async def delete_one_run(cp: Any, api: str) -> Any:
         return {ns: sorted(r) for ns, r in runs.items()}
 
     runs_before = await runs_by_namespace()
-    if isinstance(cp, InMemorySaver):
-        pass
-    elif api == "sync":
-        await asyncio.to_thread(cp.delete_for_runs, [run1])
-    else:
-        await cp.adelete_for_runs([run1])
+    if not isinstance(cp, InMemorySaver):
+        if api == "sync":
+            await asyncio.to_thread(cp.delete_for_runs, [run1])
+        else:
+            await cp.adelete_for_runs([run1])
     runs_after = await runs_by_namespace()
     after = norm_snapshot(await d.state(cfg))
     again = await d.invoke({"notes": ["c"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
@@ -701,7 +700,7 @@ async def delete_one_run(cp: Any, api: str) -> Any:
         "before": before,
         "after": after,
         "again": again,
-        "expected_runs": (run1, run2),
+        "run_ids": (run1, run2),
     }
 
 
@@ -718,7 +717,7 @@ async def test_delete_for_runs(kind: str, api: str, pool: Any, dsn: str) -> None
     else:
         async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
             result = await delete_one_run(AsyncAgentstoreSaver(conn), api)
-    run1, run2 = result["expected_runs"]
+    run1, run2 = result["run_ids"]
     # The subgraph (checkpointer=True) keeps its own history in namespace
     # "child", written by both runs.
     both = sorted([run1, run2])
