@@ -38,10 +38,13 @@ def database_url(dsn: str) -> str:
         c.execute(f"DROP SCHEMA IF EXISTS {DATABASE_SESSION_SERVICE_SCHEMA} CASCADE")
         c.execute(f"CREATE SCHEMA {DATABASE_SESSION_SERVICE_SCHEMA}")
     info = conninfo_to_dict(dsn)
-    query = {k: info[k] for k in ("host", "port") if k in info}
+    query = {k: v for k, v in info.items() if k not in ("user", "password", "dbname")}
     query["options"] = f"-csearch_path={DATABASE_SESSION_SERVICE_SCHEMA}"
-    user = quote(info.get("user", ""))
-    return f"postgresql+psycopg://{user}@/{quote(info.get('dbname', ''))}?{urlencode(query)}"
+    user = quote(info.get("user", ""), safe="")
+    if info.get("password"):
+        user += ":" + quote(info["password"], safe="")
+    dbname = quote(info.get("dbname", ""), safe="")
+    return f"postgresql+psycopg://{user}@/{dbname}?{urlencode(query)}"
 
 
 @pytest.fixture(params=["in-memory", "database", "agentstore"])
