@@ -76,8 +76,10 @@ def norm_snapshot(s: Any) -> Any:
     return {
         "values": s.values,
         "next": tuple(s.next),
-        "source": (s.metadata or {}).get("source"),
-        "step": (s.metadata or {}).get("step"),
+        # The whole metadata, but for the ids of the parent checkpoints (random).
+        "metadata": {
+            k: sorted(v) if k == "parents" else v for k, v in (s.metadata or {}).items()
+        },
         "has_parent": s.parent_config is not None,
         "tasks": [
             {
@@ -671,7 +673,15 @@ async def delete_one_run(cp: Any, api: str) -> Any:
     await d.invoke({"notes": ["a"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
     await d.invoke({"notes": ["b"]}, {"configurable": {"thread_id": tid, "run_id": run2}})
     cfg = {"configurable": {"thread_id": tid}}
-    before = norm_snapshot(await d.state(cfg))
+    labels = {run1: "run1", run2: "run2"}
+
+    async def state() -> dict:
+        """The thread's state, its run ids (random) named by their order."""
+        snapshot = norm_snapshot(await d.state(cfg))
+        snapshot["metadata"]["run_id"] = labels[snapshot["metadata"]["run_id"]]
+        return snapshot
+
+    before = await state()
 
     async def runs_by_namespace() -> dict[str, list]:
         """The run ids of the thread's checkpoints, by namespace (a listing
@@ -692,7 +702,7 @@ async def delete_one_run(cp: Any, api: str) -> Any:
         else:
             await cp.adelete_for_runs([run1])
     runs_after = await runs_by_namespace()
-    after = norm_snapshot(await d.state(cfg))
+    after = await state()
     again = await d.invoke({"notes": ["c"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
     return {
         "runs_before": runs_before,
