@@ -2,12 +2,13 @@
 # The Python clients in clients/python (the LangGraph checkpointers and the
 # Google ADK session service) on a throwaway cluster of their own: LangGraph's
 # conformance suite (langgraph-checkpoint-conformance), StateGraph end-to-end
-# runs compared with InMemorySaver, the ADK behaviour suite run against
-# InMemorySessionService and agentstore side by side, and an ADK Runner with a
-# scripted model.  Run by scripts/test.sh, as root, with WORK (the scratch
-# copy of the repository, owned by postgres, agentstore already installed),
-# PG_BINDIR and LOGDIR in the environment; exits 0 when every test passed and
-# none was skipped.  Prints pytest's summary and one line
+# runs compared with InMemorySaver and langgraph-checkpoint-postgres's
+# PostgresSaver (its tables in a schema of their own), the ADK behaviour suite
+# run against InMemorySessionService and agentstore side by side, and an ADK
+# Runner with a scripted model.  Run by scripts/test.sh, as root, with WORK
+# (the scratch copy of the repository, owned by postgres, agentstore already
+# installed), PG_BINDIR and LOGDIR in the environment; exits 0 when every
+# test passed and none was skipped.  Prints pytest's summary and one line
 #
 #   python: N passed, M failed, K skipped
 #

@@ -1,11 +1,14 @@
 """The rules Google ADK's session services follow, as one set of assertions
-run against ADK's own InMemorySessionService and against
-AgentstoreSessionService side by side: any divergence fails one of the two.
+run against ADK's own InMemorySessionService and DatabaseSessionService (on
+the test database, its tables in a schema of their own) and against
+AgentstoreSessionService side by side: any divergence fails one of them.
+Where ADK's two services differ from each other, the test says so and why.
 Rules only a persistent service has (stale session objects) are checked on
-the agentstore service alone and say so."""
+DatabaseSessionService and agentstore."""
 
 import time
 import uuid
+from urllib.parse import quote, urlencode
 
 import pytest
 from google.adk.errors.already_exists_error import AlreadyExistsError
@@ -13,20 +16,48 @@ from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.adk.sessions.base_session_service import GetSessionConfig
+from google.adk.sessions.database_session_service import DatabaseSessionService
 from google.adk.sessions.in_memory_session_service import InMemorySessionService
 from google.genai import types
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, Connection
+from psycopg.conninfo import conninfo_to_dict
 
 from agentstore.adk import AgentstoreSessionService, StaleSessionError
 
 
-@pytest.fixture(params=["in-memory", "agentstore"])
-async def service(request, dsn):
+# DatabaseSessionService's tables go into a schema of their own of the test
+# database (it creates them on first use).
+DATABASE_SESSION_SERVICE_SCHEMA = "adk_database_session_service"
+
+
+@pytest.fixture(scope="module")
+def database_url(dsn: str) -> str:
+    """The SQLAlchemy URL of the test database for ADK's
+    DatabaseSessionService (psycopg 3), on its own schema, created afresh."""
+    with Connection.connect(dsn, autocommit=True) as c:
+        c.execute(f"DROP SCHEMA IF EXISTS {DATABASE_SESSION_SERVICE_SCHEMA} CASCADE")
+        c.execute(f"CREATE SCHEMA {DATABASE_SESSION_SERVICE_SCHEMA}")
+    info = conninfo_to_dict(dsn)
+    query = {k: v for k, v in info.items() if k not in ("user", "password", "dbname")}
+    query["options"] = f"-csearch_path={DATABASE_SESSION_SERVICE_SCHEMA}"
+    user = quote(info.get("user", ""), safe="")
+    if info.get("password"):
+        user += ":" + quote(info["password"], safe="")
+    dbname = quote(info.get("dbname", ""), safe="")
+    return f"postgresql+psycopg://{user}@/{dbname}?{urlencode(query)}"
+
+
+@pytest.fixture(params=["in-memory", "database", "agentstore"])
+async def service(request, dsn, database_url):
     if request.param == "in-memory":
         yield InMemorySessionService()
-        return
-    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
-        yield AgentstoreSessionService(conn)
+    elif request.param == "database":
+        db = DatabaseSessionService(database_url)
+        yield db
+        await db.close()
+    else:
+        async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+            yield AgentstoreSessionService(conn)
 
 
 @pytest.fixture
@@ -145,6 +176,13 @@ async def test_events_round_trip_in_append_order(service, app):
     )
     sent.append(await service.append_event(s, call))
     got = await service.get_session(app_name=app, user_id="u", session_id=s.id)
+    if isinstance(service, DatabaseSessionService):
+        # DatabaseSessionService orders events by timestamp, then event id
+        # (random here), not in append order.  agentstore keeps the append
+        # order, as InMemorySessionService does.
+        key = lambda e: (e.timestamp, e.id)  # noqa: E731
+        got.events.sort(key=key)
+        sent.sort(key=key)
     assert [e.id for e in got.events] == [e.id for e in sent]
     assert [e.model_dump() for e in got.events] == [e.model_dump() for e in sent]
     assert got.events[-1].get_function_calls()[0].args == {"q": "x"}
@@ -180,7 +218,12 @@ async def test_last_update_time_follows_events(service, app):
     assert abs(s.last_update_time - time.time()) < 60
     ts = time.time() - 30
     await service.append_event(s, event(text="x", ts=ts))
-    assert s.last_update_time == ts
+    if isinstance(service, DatabaseSessionService):
+        # DatabaseSessionService gives the object the stored update time,
+        # which PostgreSQL keeps to the microsecond; the others the event's.
+        assert s.last_update_time == pytest.approx(ts, abs=1e-6)
+    else:
+        assert s.last_update_time == ts
     got = await service.get_session(app_name=app, user_id="u", session_id=s.id)
     assert got.last_update_time == pytest.approx(ts, abs=1e-6)
 
@@ -235,28 +278,63 @@ async def test_append_to_missing_session(service, app):
         await service.append_event(ghost, event(text="x"))
 
 
-async def test_stale_session_object_is_rejected(dsn, app):
-    """Persistent services only (ADK's DatabaseSessionService does the same;
-    InMemorySessionService shares one object and cannot go stale): a session
-    object that another writer has overtaken cannot append, and nothing is
-    stored."""
-    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
-        service = AgentstoreSessionService(conn)
-        await service.create_session(app_name=app, user_id="u", session_id="s", state={"n": 0})
-        first = await service.get_session(app_name=app, user_id="u", session_id="s")
-        second = await service.get_session(app_name=app, user_id="u", session_id="s")
-        await service.append_event(first, event(text="one", delta={"n": 1}))
-        with pytest.raises(StaleSessionError):
-            await service.append_event(second, event(text="two", delta={"n": 2}))
-        got = await service.get_session(app_name=app, user_id="u", session_id="s")
-        assert got.state == {"n": 1} and [e.content.parts[0].text for e in got.events] == ["one"]
-        # The session object that wrote last goes on; a reloaded one too.
-        await service.append_event(first, event(text="three"))
-        reloaded = await service.get_session(app_name=app, user_id="u", session_id="s")
-        await service.append_event(reloaded, event(text="four", delta={"n": 4}))
-        got = await service.get_session(app_name=app, user_id="u", session_id="s")
-        assert got.state == {"n": 4}
-        assert [e.content.parts[0].text for e in got.events] == ["one", "three", "four"]
+@pytest.fixture(params=["database", "agentstore"])
+async def persistent_service(request, dsn, database_url):
+    """The services whose session objects can go stale: ADK's
+    DatabaseSessionService and agentstore's.  (InMemorySessionService hands
+    out copies and never raises StaleSessionError.)"""
+    if request.param == "database":
+        db = DatabaseSessionService(database_url)
+        yield db
+        await db.close()
+    else:
+        async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+            yield AgentstoreSessionService(conn)
+
+
+async def texts_and_state(service, app, session_id="s"):
+    got = await service.get_session(app_name=app, user_id="u", session_id=session_id)
+    return [e.content.parts[0].text for e in got.events], got.state
+
+
+async def test_stale_session_object_is_rejected(persistent_service, app):
+    """Two session objects of one session: once one has appended, the other
+    cannot, and nothing is stored."""
+    service = persistent_service
+    await service.create_session(app_name=app, user_id="u", session_id="s", state={"n": 0})
+    first = await service.get_session(app_name=app, user_id="u", session_id="s")
+    second = await service.get_session(app_name=app, user_id="u", session_id="s")
+    await service.append_event(first, event(text="one", delta={"n": 1}))
+    with pytest.raises(StaleSessionError):
+        await service.append_event(second, event(text="two", delta={"n": 2}))
+    assert await texts_and_state(service, app) == (["one"], {"n": 1})
+    # The session object that wrote last goes on; a reloaded one too.
+    await service.append_event(first, event(text="three"))
+    reloaded = await service.get_session(app_name=app, user_id="u", session_id="s")
+    await service.append_event(reloaded, event(text="four", delta={"n": 4}))
+    assert await texts_and_state(service, app) == (["one", "three", "four"], {"n": 4})
+
+
+@pytest.mark.parametrize("events_before", [0, 1])
+async def test_session_deleted_and_created_again(persistent_service, app, events_before):
+    """A session object of a session that was deleted and created again under
+    the same id is stale, even when the new session's events are as many as
+    the old object saw (none, or one each): appending through it is refused
+    and stores nothing; the new session's own object appends."""
+    service = persistent_service
+    old = await service.create_session(app_name=app, user_id="u", session_id="s", state={"v": "old"})
+    for i in range(events_before):
+        await service.append_event(old, event(text=f"old{i}"))
+    await service.delete_session(app_name=app, user_id="u", session_id="s")
+    new = await service.create_session(app_name=app, user_id="u", session_id="s", state={"v": "new"})
+    for i in range(events_before):
+        await service.append_event(new, event(text=f"new{i}"))
+    new_texts = [f"new{i}" for i in range(events_before)]
+    with pytest.raises(StaleSessionError):
+        await service.append_event(old, event(text="late", delta={"v": "late"}))
+    assert await texts_and_state(service, app) == (new_texts, {"v": "new"})
+    await service.append_event(new, event(text="next"))
+    assert await texts_and_state(service, app) == (new_texts + ["next"], {"v": "new"})
 
 
 async def test_setup_and_pool(dsn, app):

@@ -14,8 +14,13 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentstore.langgraph import AgentstoreSaver, AsyncAgentstoreSaver
 
-# What agentstore implements; delete_for_runs is not offered (see README).
-IMPLEMENTED = BASE_CAPABILITIES | {Capability.COPY_THREAD, Capability.PRUNE}
+# What agentstore implements: every capability the suite knows (delete_for_runs
+# needs agentstore 0.3.0's delete_runs).
+IMPLEMENTED = BASE_CAPABILITIES | {
+    Capability.COPY_THREAD,
+    Capability.PRUNE,
+    Capability.DELETE_FOR_RUNS,
+}
 
 
 def _factory(kind: str, dsn: str):

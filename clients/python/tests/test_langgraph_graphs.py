@@ -1,8 +1,13 @@
 """Real LangGraph StateGraphs (no LLM) on agentstore, compared with
-LangGraph's InMemorySaver: each scenario runs once on InMemorySaver and once
-on the agentstore saver, with the same API (sync invoke or async ainvoke) and
+LangGraph's own savers: each scenario runs on InMemorySaver, on
+langgraph-checkpoint-postgres's PostgresSaver (AsyncPostgresSaver for the
+async API; its tables in a schema of their own of the test database) and on
+the agentstore saver, with the same API (sync invoke or async ainvoke) and
 durability mode, and their normalised results (final state, state history,
-pending tasks and interrupts, how often each node ran) must be equal."""
+next tasks, interrupts, every checkpoint's pending writes, how often each node
+ran) must be equal.  The two references agree with each other on every
+scenario and mode (test_references_agree), so agentstore is compared with
+both, not with whichever of them it happens to match."""
 
 
 import asyncio
@@ -13,10 +18,14 @@ import uuid
 from typing import Annotated, Any, Callable
 
 import pytest
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, Send, StateSnapshot, interrupt
+from langgraph.types import Command, Interrupt, Send, StateSnapshot, interrupt
 from psycopg import AsyncConnection, Connection
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from typing_extensions import TypedDict
 
@@ -51,6 +60,12 @@ class Driver:
             return await asyncio.to_thread(lambda: list(g.get_state_history(config)))
         return [s async for s in g.aget_state_history(config)]
 
+    async def pending_writes(self, config: dict) -> list:
+        """The pending writes the checkpointer returns with a checkpoint."""
+        cp = self.graph.checkpointer
+        tup = await self._call(cp.get_tuple, cp.aget_tuple, config)
+        return list(tup.pending_writes) if tup else []
+
     async def update(self, config: dict, values: Any, as_node: str | None = None) -> dict:
         g = self.graph
         return await self._call(g.update_state, g.aupdate_state, config, values, as_node=as_node)
@@ -61,8 +76,10 @@ def norm_snapshot(s: Any) -> Any:
     return {
         "values": s.values,
         "next": tuple(s.next),
-        "source": (s.metadata or {}).get("source"),
-        "step": (s.metadata or {}).get("step"),
+        # The whole metadata, but for the ids of the parent checkpoints (random).
+        "metadata": {
+            k: sorted(v) if k == "parents" else v for k, v in (s.metadata or {}).items()
+        },
         "has_parent": s.parent_config is not None,
         "tasks": [
             {
@@ -78,8 +95,46 @@ def norm_snapshot(s: Any) -> Any:
     }
 
 
+# LangGraph's task id for writes of no task (update_state, Command(resume=)).
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def norm_value(v: Any) -> Any:
+    """A pending write's value without ids: an interrupt's value, a Send's
+    node and argument, an error's repr."""
+    if isinstance(v, Interrupt):
+        return ("Interrupt", v.value)
+    if isinstance(v, Send):
+        return ("Send", v.node, v.arg)
+    if isinstance(v, (list, tuple)):
+        return [norm_value(x) for x in v]
+    if isinstance(v, BaseException):
+        return repr(v)
+    return v
+
+
+def norm_writes(s: StateSnapshot, writes: list) -> list:
+    """A checkpoint's pending writes without task ids (random per run): each
+    task's writes in their order, under the name of its task in the snapshot
+    (NULL_TASK_ID's writes, update_state's and resume values, under "null"),
+    tasks sorted by name and writes."""
+    names = {t.id: t.name for t in s.tasks}
+    by_task: dict[str, list] = {}
+    for task_id, channel, value in writes:
+        by_task.setdefault(task_id, []).append((channel, norm_value(value)))
+    return sorted(
+        ([names.get(task_id, "null" if task_id == NULL_TASK_ID else "?"), w] for task_id, w in by_task.items()),
+        key=repr,
+    )
+
+
 async def norm_history(d: Driver, config: dict) -> list:
-    return [norm_snapshot(s) for s in await d.history(config)]
+    result = []
+    for s in await d.history(config):
+        n = norm_snapshot(s)
+        n["pending_writes"] = norm_writes(s, await d.pending_writes(s.config))
+        result.append(n)
+    return result
 
 
 def thread() -> dict:
@@ -312,6 +367,76 @@ async def delete_and_reuse(cp: Any, api: str, durability: str) -> Any:
     return [first, second, gone, gone_history, again, await norm_history(d, cfg)]
 
 
+def add_all(state: list | None, writes: list) -> list:
+    """A DeltaChannel reducer: the writes (lists) appended in order."""
+    return list(state or []) + [x for w in writes for x in w]
+
+
+async def delta_histories(d: Driver, config: dict, channels: list[str]) -> list:
+    """get_delta_channel_history (or its async form) for every checkpoint of
+    the thread: each channel's seed and writes (without task ids)."""
+    cp = d.graph.checkpointer
+    result = []
+    for s in await d.history(config):
+        h = await d._call(
+            lambda: cp.get_delta_channel_history(config=s.config, channels=channels),
+            lambda: cp.aget_delta_channel_history(config=s.config, channels=channels),
+        )
+        result.append(
+            {
+                ch: {
+                    "seed": repr(e["seed"]) if "seed" in e else None,
+                    "writes": [(w[1], w[2]) for w in e["writes"]],
+                }
+                for ch, e in h.items()
+            }
+        )
+    return result
+
+
+async def delta_channel(cp: Any, api: str, durability: str) -> Any:
+    """A DeltaChannel (LangGraph's beta channel that stores a snapshot every
+    few updates and otherwise rebuilds its value from the writes of the
+    ancestors, through the saver's get_delta_channel_history), across an
+    interrupt, a resume and a fork of an older checkpoint."""
+
+    class S(TypedDict):
+        log: Annotated[list[str], DeltaChannel(add_all, snapshot_frequency=3)]
+        n: int
+
+    def review(s: S) -> dict:
+        ok = interrupt(len(s["log"]))
+        return {"log": [f"review:{ok}"]}
+
+    def route(s: S) -> str:
+        return "review" if s["n"] == 4 else ("step" if s["n"] < 8 else END)
+
+    g = StateGraph(S)
+    g.add_node("step", lambda s: {"log": [f"step{s['n']}"], "n": s["n"] + 1})
+    g.add_node("review", review)
+    g.add_edge(START, "step")
+    g.add_conditional_edges("step", route, ["step", "review", END])
+    g.add_edge("review", "step")
+    d = Driver(g.compile(checkpointer=cp), api, durability)
+    cfg = thread()
+    r1 = await d.invoke({"log": ["in"], "n": 0}, cfg)
+    result = [
+        {k: v for k, v in r1.items() if k != "__interrupt__"},
+        [i.value for i in r1.get("__interrupt__", [])],
+        await d.invoke(Command(resume="yes"), cfg),
+    ]
+    history = await d.history(cfg)
+    older = [s for s in history if s.values.get("n") == 2 and s.next == ("step",)]
+    if older:  # not with durability "exit"
+        fork = await d.update(older[0].config, {"log": ["edited"], "n": 2})
+        r2 = await d.invoke(None, fork)
+        result.append({k: v for k, v in r2.items() if k != "__interrupt__"})
+        result.append(await d.invoke(Command(resume="again"), cfg))
+    result.append(await norm_history(d, cfg))
+    result.append(await delta_histories(d, cfg, ["log"]))
+    return result
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -322,6 +447,7 @@ SCENARIOS = {
         subgraph,
         failure_resume,
         delete_and_reuse,
+        delta_channel,
     )
 }
 
@@ -332,25 +458,89 @@ def pool(dsn: str):
         yield p
 
 
-@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
-@pytest.mark.parametrize("api", ["sync", "async"])
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_sync_saver_matches_memory(scenario: str, api: str, durability: str, pool: Any) -> None:
-    run = SCENARIOS[scenario]
-    expected = await run(InMemorySaver(), api, durability)
-    got = await run(AgentstoreSaver(pool), api, durability)
-    assert got == expected
+# PostgresSaver's tables go into a schema of their own of the test database.
+POSTGRES_SAVER_SCHEMA = "langgraph_postgres_saver"
+
+
+@pytest.fixture(scope="module")
+def postgres_saver_kwargs(dsn: str) -> dict:
+    """Connection arguments for langgraph-checkpoint-postgres's savers (which
+    need autocommit, no prepared statements and dict rows), on their own
+    schema, created afresh with PostgresSaver.setup()."""
+    with Connection.connect(dsn, autocommit=True) as c:
+        c.execute(f"DROP SCHEMA IF EXISTS {POSTGRES_SAVER_SCHEMA} CASCADE")
+        c.execute(f"CREATE SCHEMA {POSTGRES_SAVER_SCHEMA}")
+    kwargs = {
+        "autocommit": True,
+        "prepare_threshold": 0,
+        "row_factory": dict_row,
+        "options": f"-csearch_path={POSTGRES_SAVER_SCHEMA}",
+    }
+    with Connection.connect(dsn, **kwargs) as c:
+        PostgresSaver(c).setup()
+    return kwargs
+
+
+# The references' results, computed once per scenario, API and durability.
+_REFERENCES: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+async def references(scenario: str, api: str, durability: str, dsn: str, pg_kwargs: dict) -> dict:
+    """The scenario's normalised results on InMemorySaver and on
+    PostgresSaver (AsyncPostgresSaver for the async API: PostgresSaver has
+    no async methods)."""
+    key = (scenario, api, durability)
+    if key not in _REFERENCES:
+        run = SCENARIOS[scenario]
+        memory = await run(InMemorySaver(), api, durability)
+        if api == "sync":
+            with Connection.connect(dsn, **pg_kwargs) as c:
+                postgres = await run(PostgresSaver(c), api, durability)
+        else:
+            async with await AsyncConnection.connect(dsn, **pg_kwargs) as c:
+                postgres = await run(AsyncPostgresSaver(c), api, durability)
+        _REFERENCES[key] = {"InMemorySaver": memory, "PostgresSaver": postgres}
+    return _REFERENCES[key]
+
+
+def assert_matches(got: Any, refs: dict) -> None:
+    for name, expected in refs.items():
+        assert got == expected, f"differs from {name}"
 
 
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 @pytest.mark.parametrize("api", ["sync", "async"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_async_saver_matches_memory(scenario: str, api: str, durability: str, dsn: str) -> None:
-    run = SCENARIOS[scenario]
-    expected = await run(InMemorySaver(), api, durability)
+async def test_references_agree(
+    scenario: str, api: str, durability: str, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    """InMemorySaver and PostgresSaver give the same normalised results, so
+    that agentstore can be held to both."""
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
+    assert refs["InMemorySaver"] == refs["PostgresSaver"]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_sync_saver_matches_references(
+    scenario: str, api: str, durability: str, pool: Any, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
+    got = await SCENARIOS[scenario](AgentstoreSaver(pool), api, durability)
+    assert_matches(got, refs)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_async_saver_matches_references(
+    scenario: str, api: str, durability: str, dsn: str, postgres_saver_kwargs: dict
+) -> None:
+    refs = await references(scenario, api, durability, dsn, postgres_saver_kwargs)
     async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
-        got = await run(AsyncAgentstoreSaver(conn), api, durability)
-    assert got == expected
+        got = await SCENARIOS[scenario](AsyncAgentstoreSaver(conn), api, durability)
+    assert_matches(got, refs)
 
 
 def test_failure_resume_skips_finished_tasks(pool: Any) -> None:
@@ -457,3 +647,102 @@ def test_list_while_writing_on_a_one_connection_pool(dsn: str) -> None:
             seen += 1
         assert seen == 3
         assert [len(t.pending_writes) for t in saver.list(cfg)] == [1, 1, 1]
+
+
+async def delete_one_run(cp: Any, api: str) -> Any:
+    """Two runs of a graph with a subgraph on one thread, each with its own
+    run_id (as LangGraph's server passes it, in configurable), then the first
+    run's checkpoints deleted (where cp has delete_for_runs: InMemorySaver
+    has not) and a third run."""
+    class S(TypedDict):
+        notes: Annotated[list[str], operator.add]
+
+    sub = StateGraph(S)
+    sub.add_node("inner", lambda s: {"notes": ["inner"]})
+    sub.add_edge(START, "inner")
+    sub.add_edge("inner", END)
+    g = StateGraph(S)
+    g.add_node("outer", lambda s: {"notes": [f"outer{len(s['notes'])}"]})
+    g.add_node("child", sub.compile(checkpointer=True))
+    g.add_edge(START, "outer")
+    g.add_edge("outer", "child")
+    g.add_edge("child", END)
+    d = Driver(g.compile(checkpointer=cp), api, "sync")
+    tid = f"t-{uuid.uuid4()}"
+    run1, run2 = f"run-{uuid.uuid4()}", f"run-{uuid.uuid4()}"
+    await d.invoke({"notes": ["a"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
+    await d.invoke({"notes": ["b"]}, {"configurable": {"thread_id": tid, "run_id": run2}})
+    cfg = {"configurable": {"thread_id": tid}}
+    labels = {run1: "run1", run2: "run2"}
+
+    async def state() -> dict:
+        """The thread's state, its run ids (random) named by their order."""
+        snapshot = norm_snapshot(await d.state(cfg))
+        snapshot["metadata"]["run_id"] = labels[snapshot["metadata"]["run_id"]]
+        return snapshot
+
+    before = await state()
+
+    async def runs_by_namespace() -> dict[str, list]:
+        """The run ids of the thread's checkpoints, by namespace (a listing
+        without checkpoint_ns covers every namespace)."""
+        if api == "sync":
+            tuples = await asyncio.to_thread(lambda: list(cp.list(cfg)))
+        else:
+            tuples = [t async for t in cp.alist(cfg)]
+        runs: dict[str, set] = {}
+        for t in tuples:
+            runs.setdefault(t.config["configurable"]["checkpoint_ns"], set()).add(t.metadata.get("run_id"))
+        return {ns: sorted(r) for ns, r in runs.items()}
+
+    runs_before = await runs_by_namespace()
+    if not isinstance(cp, InMemorySaver):
+        if api == "sync":
+            await asyncio.to_thread(cp.delete_for_runs, [run1])
+        else:
+            await cp.adelete_for_runs([run1])
+    runs_after = await runs_by_namespace()
+    after = await state()
+    again = await d.invoke({"notes": ["c"]}, {"configurable": {"thread_id": tid, "run_id": run1}})
+    return {
+        "runs_before": runs_before,
+        "runs_after": runs_after,
+        "before": before,
+        "after": after,
+        "again": again,
+        "run_ids": (run1, run2),
+    }
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["AgentstoreSaver", "AsyncAgentstoreSaver"])
+async def test_delete_for_runs(kind: str, api: str, pool: Any, dsn: str) -> None:
+    """delete_for_runs removes the run's checkpoints in every namespace (the
+    subgraph's too) and their writes; the other run's stay whole, so that the
+    thread's state and its next run are those of InMemorySaver without the
+    deletion."""
+    expected = await delete_one_run(InMemorySaver(), api)
+    if kind == "AgentstoreSaver":
+        result = await delete_one_run(AgentstoreSaver(pool), api)
+    else:
+        async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+            result = await delete_one_run(AsyncAgentstoreSaver(conn), api)
+    run1, run2 = result["run_ids"]
+    # The subgraph (checkpointer=True) keeps its own history in namespace
+    # "child", written by both runs.
+    both = sorted([run1, run2])
+    assert result["runs_before"] == {"": both, "child": both}
+    assert result["runs_after"] == {"": [run2], "child": [run2]}
+    for key in ("before", "after", "again"):
+        assert result[key] == expected[key], key
+    assert result["after"] == result["before"]
+    with Connection.connect(dsn) as c:
+        orphans = c.execute(
+            "SELECT count(*) FROM agentstore.checkpoint_writes w WHERE NOT EXISTS"
+            " (SELECT FROM agentstore.checkpoints k WHERE (k.thread_id, k.checkpoint_ns,"
+            " k.checkpoint_id) = (w.thread_id, w.checkpoint_ns, w.checkpoint_id))"
+            " AND w.thread_id IN (SELECT thread_id FROM agentstore.checkpoints"
+            " WHERE metadata->>'run_id' = %s)",
+            (run2,),
+        ).fetchone()[0]
+    assert orphans == 0

@@ -9,10 +9,14 @@ live in the extension: ``app:`` and ``user:`` keys go to shared app and user
 state, ``temp:`` keys are never stored, state deltas are shallow, events come
 back in append order.
 
-A session read through this service remembers the version of its event
-stream; ``append_event`` passes it as the expected version, so appending
-through a session object that another writer has overtaken fails with ADK's
-``StaleSessionError`` and changes nothing (agentstore's SQLSTATE SV001).
+A session read or created through this service remembers which incarnation
+of its key it is (the session row's id: a session deleted and created again
+under the same id is another row) and the version of its event stream;
+``append_event`` passes both (``session_ref`` and the expected version), so
+appending through a session object that another writer has overtaken, or
+whose session was deleted and created again, fails in that same call with
+ADK's ``StaleSessionError`` and changes nothing (agentstore's SQLSTATEs SV001
+and SV002).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ __all__ = ["AgentstoreSessionService"]
 # functions in the select list read the statement's snapshot); the service
 # overlays the app:/user: keys the call itself wrote.
 CREATE_SQL = (
-    "SELECT c.session_id, c.state, c.updated_at,"
+    "SELECT c.id, c.session_id, c.state, c.updated_at,"
     " agentstore.list_app_state(c.app_name) AS app_state,"
     " agentstore.list_user_state(c.app_name, c.user_id) AS user_state"
     " FROM agentstore.create_session(%s, %s, %s, %s::jsonb, %s::interval) AS c"
@@ -71,12 +75,13 @@ SELECT agentstore.get_session(%(app)s, s ->> 'user_id', s ->> 'session_id', 1, N
 """
 DELETE_SQL = "SELECT agentstore.delete_session(%s, %s, %s)"
 APPEND_SQL = (
-    "SELECT version FROM agentstore.append_event(%s, %s, %s, %s::jsonb, %s::jsonb, %s)"
+    "SELECT version FROM agentstore.append_event(%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)"
 )
 USER_STATE_SQL = "SELECT agentstore.list_user_state(%s, %s) AS s"
 
 # agentstore's SQLSTATEs that ADK has its own errors for.
 WRONG_EXPECTED_VERSION = "SV001"
+STALE_SESSION = "SV002"
 NO_DATA_FOUND = "P0002"
 UNIQUE_VIOLATION = "23505"
 
@@ -87,6 +92,29 @@ def _epoch(ts: str | None) -> float:
 
 def _jsonable(value: Any) -> str:
     return json.dumps(to_jsonable_python(value))
+
+
+# ADK's Session has one private string for the store's revision,
+# _storage_update_marker.  This service keeps "<session_ref>:<version>" there:
+# the id of the session row the object was read from (its incarnation) and the
+# version of the event stream it has seen; "<version>" alone for a Session
+# built by hand once it has appended (append_event returns no row id).
+
+
+def _marker(session_ref: int | None, version: int) -> str:
+    return f"{session_ref}:{version}" if session_ref is not None else str(version)
+
+
+def _parse_marker(marker: str | None) -> tuple[int | None, int | None]:
+    """(session_ref, expected version) of a session object; None for what it
+    does not know, which the server then does not check."""
+    if not marker:
+        return None, None
+    ref, _, version = marker.rpartition(":")
+    try:
+        return (int(ref) if ref else None), int(version)
+    except ValueError:
+        return None, None
 
 
 class AgentstoreSessionService(BaseSessionService):
@@ -162,7 +190,7 @@ class AgentstoreSessionService(BaseSessionService):
             # the last write.
             last_update_time=events[-1].timestamp if events else _epoch(doc.get("updated_at")),
         )
-        session._storage_update_marker = str(doc.get("version", 0))
+        session._storage_update_marker = _marker(doc["id"], doc.get("version", 0))
         return session
 
     # -- BaseSessionService ------------------------------------------------
@@ -204,7 +232,7 @@ class AgentstoreSessionService(BaseSessionService):
             state=json.loads(json.dumps(merged)),
             last_update_time=row["updated_at"].timestamp(),
         )
-        session._storage_update_marker = "0"
+        session._storage_update_marker = _marker(row["id"], 0)
         return session
 
     async def get_session(
@@ -273,7 +301,7 @@ class AgentstoreSessionService(BaseSessionService):
         self._apply_temp_state(session, event)
         event = self._trim_temp_delta_state(event)
         delta = event.actions.state_delta if event.actions and event.actions.state_delta else None
-        marker = session._storage_update_marker
+        session_ref, expected = _parse_marker(session._storage_update_marker)
         try:
             rows = await self._fetch(
                 APPEND_SQL,
@@ -283,7 +311,8 @@ class AgentstoreSessionService(BaseSessionService):
                     session.id,
                     event.model_dump_json(exclude_none=True),
                     _jsonable(delta) if delta else None,
-                    int(marker) if marker is not None else None,
+                    expected,
+                    session_ref,
                 ),
             )
         except psycopg.Error as e:
@@ -292,12 +321,18 @@ class AgentstoreSessionService(BaseSessionService):
                     f"Session {session.id} was changed by another writer since it was read:"
                     " reload it with get_session() and retry."
                 ) from e
+            if e.sqlstate == STALE_SESSION:
+                raise StaleSessionError(
+                    f"Session {session.id} was deleted and created again since it was read:"
+                    " reload it with get_session() and retry."
+                ) from e
             if e.sqlstate == NO_DATA_FOUND:
                 raise SessionNotFoundError(f"Session {session.id} not found.") from e
             raise
         version = rows[0]["version"]
-        if marker is None or version > int(marker):
-            session._storage_update_marker = str(version)
+        # A retried event (an id the stream holds) returns its old version.
+        if expected is None or version > expected:
+            session._storage_update_marker = _marker(session_ref, version)
         self._commit_event_to_session(session, event)
         session.last_update_time = event.timestamp
         return event

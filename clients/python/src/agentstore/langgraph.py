@@ -4,7 +4,7 @@
 ``AsyncAgentstoreSaver`` (``AsyncConnection`` or ``AsyncConnectionPool``)
 implement LangGraph's ``BaseCheckpointSaver``.  Every method is one call of
 agentstore's SQL API (``put_checkpoint``, ``put_writes``, ``get_checkpoint``,
-``list_checkpoints``, ``delete_thread``, ``copy_thread``,
+``list_checkpoints``, ``delete_thread``, ``delete_runs``, ``copy_thread``,
 ``prune_checkpoints``); this module only converts between LangGraph's objects
 and the functions' arguments and results, as the LangGraph.js client
 (clients/langgraphjs) does.
@@ -37,7 +37,7 @@ from langgraph.checkpoint.base import (
     get_serializable_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
-from langgraph.constants import TASKS
+from langgraph.checkpoint.serde.types import TASKS
 from psycopg import AsyncConnection, Connection
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -62,6 +62,9 @@ PUT_SQL = (
 )
 PUT_WRITES_SQL = "SELECT agentstore.put_writes(%s, %s, %s, %s, %s::jsonb, %s)"
 DELETE_THREAD_SQL = "SELECT agentstore.delete_thread(%s)"
+# Every checkpoint whose metadata run_id is one of these, in every thread and
+# namespace, with its writes and the blobs no other checkpoint names.
+DELETE_RUNS_SQL = "SELECT agentstore.delete_runs(%s::text[])"
 COPY_THREAD_SQL = "SELECT agentstore.copy_thread(%s, %s, %s::interval)"
 # prune(strategy=...) for a list of threads, still one statement.
 PRUNE_KEEP_LATEST_SQL = (
@@ -270,6 +273,12 @@ class _Convert(BaseCheckpointSaver[str]):
         )
 
     @staticmethod
+    def _run_ids(run_ids: Sequence[str]) -> list[str]:
+        if isinstance(run_ids, str):
+            raise TypeError("run_ids must be a sequence of run ids, not a string")
+        return [str(r) for r in run_ids]
+
+    @staticmethod
     def _prune_sql(thread_ids: Sequence[str], strategy: str) -> tuple[str, tuple]:
         if isinstance(thread_ids, str):
             raise TypeError("thread_ids must be a sequence of thread ids, not a string")
@@ -363,6 +372,14 @@ class AgentstoreSaver(_Convert):
     def delete_thread(self, thread_id: str) -> None:
         fetch(self.conn, DELETE_THREAD_SQL, (str(thread_id),), rows=False)
 
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete every checkpoint of these runs (metadata ``run_id``), in
+        every thread and namespace, with its pending writes; needs agentstore
+        0.3.0."""
+        ids = self._run_ids(run_ids)
+        if ids:
+            fetch(self.conn, DELETE_RUNS_SQL, (ids,), rows=False)
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         fetch(
             self.conn,
@@ -414,6 +431,9 @@ class AgentstoreSaver(_Convert):
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        await asyncio.to_thread(self.delete_for_runs, run_ids)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)
@@ -513,6 +533,14 @@ class AsyncAgentstoreSaver(_Convert):
     async def adelete_thread(self, thread_id: str) -> None:
         await afetch(self.conn, DELETE_THREAD_SQL, (str(thread_id),), rows=False)
 
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete every checkpoint of these runs (metadata ``run_id``), in
+        every thread and namespace, with its pending writes; needs agentstore
+        0.3.0."""
+        ids = self._run_ids(run_ids)
+        if ids:
+            await afetch(self.conn, DELETE_RUNS_SQL, (ids,), rows=False)
+
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await afetch(
             self.conn,
@@ -576,6 +604,9 @@ class AsyncAgentstoreSaver(_Convert):
 
     def delete_thread(self, thread_id: str) -> None:
         self._sync(self.adelete_thread(thread_id))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self._sync(self.adelete_for_runs(run_ids))
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self._sync(self.acopy_thread(source_thread_id, target_thread_id))
