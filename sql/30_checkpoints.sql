@@ -7,11 +7,11 @@
 --
 -- Writes to a thread (put_checkpoint, put_writes) and its removal
 -- (delete_thread, delete_checkpoint, delete_runs, prune_checkpoints,
--- expire_checkpoint_threads) are ordered
--- by a per-thread heavyweight lock (src/checkpoint_lock.c): writers share
--- it, removers take it exclusively.  Channel values that are not kept
--- inline in the checkpoint are blobs keyed by (channel, version) and shared
--- by every checkpoint whose channel_versions names that version.  Pending
+-- expire_checkpoint_threads) are ordered by a per-thread heavyweight lock
+-- (src/checkpoint_lock.c): writers share it, removers take it exclusively.
+-- Channel values that are not kept inline in the checkpoint are blobs keyed
+-- by (channel, version) and shared by every checkpoint whose
+-- channel_versions names that version.  Pending
 -- writes may be stored before their checkpoint (LangGraph.js does not wait
 -- for the put); such a thread always has its row in checkpoint_threads, so
 -- that writes whose checkpoint never comes go with the thread's deletion or
