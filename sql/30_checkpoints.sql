@@ -6,11 +6,12 @@
 -- LangGraph's time-ordered ids require.
 --
 -- Writes to a thread (put_checkpoint, put_writes) and its removal
--- (delete_thread, prune_checkpoints, expire_checkpoint_threads) are ordered
--- by a per-thread heavyweight lock (src/checkpoint_lock.c): writers share
--- it, removers take it exclusively.  Channel values that are not kept
--- inline in the checkpoint are blobs keyed by (channel, version) and shared
--- by every checkpoint whose channel_versions names that version.  Pending
+-- (delete_thread, delete_checkpoint, delete_runs, prune_checkpoints,
+-- expire_checkpoint_threads) are ordered by a per-thread heavyweight lock
+-- (src/checkpoint_lock.c): writers share it, removers take it exclusively.
+-- Channel values that are not kept inline in the checkpoint are blobs keyed
+-- by (channel, version) and shared by every checkpoint whose
+-- channel_versions names that version.  Pending
 -- writes may be stored before their checkpoint (LangGraph.js does not wait
 -- for the put); such a thread always has its row in checkpoint_threads, so
 -- that writes whose checkpoint never comes go with the thread's deletion or
@@ -56,6 +57,13 @@ CREATE TABLE agentstore.checkpoints (
 -- Finds a checkpoint by id alone (langgraphgo loads and deletes by
 -- checkpoint id) and orders listings across threads.
 CREATE INDEX checkpoints_checkpoint_id ON agentstore.checkpoints (checkpoint_id);
+
+-- Finds the checkpoints of a LangGraph run, in any thread (delete_runs:
+-- LangGraph keeps the run id in metadata.run_id).  Only checkpoints that
+-- have a run id are in it; "C", as the other keys, for byte-wise compares.
+CREATE INDEX checkpoints_run_id ON agentstore.checkpoints
+    ((metadata OPERATOR(pg_catalog.->>) 'run_id') COLLATE "C")
+    WHERE (metadata OPERATOR(pg_catalog.->>) 'run_id') IS NOT NULL;
 
 CREATE TABLE agentstore.checkpoint_blobs (
     thread_id     text COLLATE "C" NOT NULL,
@@ -212,6 +220,34 @@ BEGIN
 END
 $$;
 
+-- Remove the blobs of a thread that no checkpoint of its namespace names in
+-- its channel_versions: those of removed checkpoints, and any other orphan.
+-- The caller holds the thread's exclusive lock, so that no put in flight
+-- names a blob this cannot see.  Returns the blobs removed.
+CREATE FUNCTION agentstore._checkpoint_remove_unreferenced_blobs(thread text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    WITH referenced AS MATERIALIZED (
+        SELECT DISTINCT c.checkpoint_ns, v.key AS channel, v.value AS version
+          FROM agentstore.checkpoints c,
+               jsonb_each_text(CASE jsonb_typeof(c.checkpoint -> 'channel_versions')
+                               WHEN 'object' THEN c.checkpoint -> 'channel_versions' END) AS v
+         WHERE c.thread_id = thread)
+    DELETE FROM agentstore.checkpoint_blobs b
+     WHERE b.thread_id = thread
+       AND NOT EXISTS (SELECT FROM referenced r
+                        WHERE r.checkpoint_ns = b.checkpoint_ns AND r.channel = b.channel
+                          AND r.version = b.version);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+
 -- LangGraph's delete_thread: every namespace, every kind of row, and the
 -- thread's own row.  Returns the number of checkpoints removed.
 CREATE FUNCTION agentstore.delete_thread(thread_id text)
@@ -278,6 +314,58 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentstore.delete_checkpoint IS 'remove one checkpoint, its writes and the blobs no other checkpoint of its thread names';
+
+-- LangGraph's delete_for_runs: remove every checkpoint (any thread, any
+-- namespace) whose metadata.run_id is one of run_ids, the pending writes of
+-- those checkpoints, and the blobs no remaining checkpoint of their thread
+-- names.  NULL elements match nothing; a NULL or empty array does nothing.
+-- Threads are locked one at a time, in thread id order, as delete_checkpoint
+-- does.  Returns the checkpoints removed.
+CREATE FUNCTION agentstore.delete_runs(run_ids text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thread text;
+    n bigint;
+    removed bigint := 0;
+BEGIN
+    IF coalesce(cardinality(run_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- Through the index checkpoints_run_id (its predicate is spelled out, so
+    -- that a generic plan can use it too).
+    FOR thread IN
+        SELECT DISTINCT c.thread_id FROM agentstore.checkpoints c
+         WHERE (c.metadata ->> 'run_id') COLLATE "C" = ANY (run_ids)
+           AND (c.metadata ->> 'run_id') IS NOT NULL
+         ORDER BY 1
+    LOOP
+        -- The thread lock first: a put in flight finishes before, and the
+        -- statements below see it; a later put waits for this transaction.
+        PERFORM agentstore._checkpoint_lock_thread(thread, false);
+        WITH gone AS (
+            DELETE FROM agentstore.checkpoints c
+             WHERE c.thread_id = thread
+               AND (c.metadata ->> 'run_id') COLLATE "C" = ANY (run_ids)
+               AND (c.metadata ->> 'run_id') IS NOT NULL
+            RETURNING c.checkpoint_ns, c.checkpoint_id),
+        writes AS (
+            DELETE FROM agentstore.checkpoint_writes w
+             USING gone g
+             WHERE w.thread_id = thread AND w.checkpoint_ns = g.checkpoint_ns
+               AND w.checkpoint_id = g.checkpoint_id)
+        SELECT count(*) INTO n FROM gone;
+        IF n > 0 THEN
+            PERFORM agentstore._checkpoint_remove_unreferenced_blobs(thread);
+            removed := removed + n;
+        END IF;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION agentstore.delete_runs IS 'remove every checkpoint whose metadata run_id is one of run_ids, in any thread and namespace, with its writes and the blobs no remaining checkpoint names; returns the checkpoints removed';
 
 -- The expires_at a write sets: now() + ttl, ttl defaulting to
 -- agentstore.checkpoint_ttl; a zero TTL never expires.
@@ -400,17 +488,7 @@ BEGIN
                                  AND c.checkpoint_ns = w.checkpoint_ns);
     GET DIAGNOSTICS writes_removed = ROW_COUNT;
 
-    WITH referenced AS MATERIALIZED (
-        SELECT DISTINCT c.checkpoint_ns, v.key AS channel, v.value AS version
-          FROM agentstore.checkpoints c,
-               jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
-         WHERE c.thread_id = prune_checkpoints.thread_id)
-    DELETE FROM agentstore.checkpoint_blobs b
-     WHERE b.thread_id = prune_checkpoints.thread_id
-       AND NOT EXISTS (SELECT FROM referenced r
-                        WHERE r.checkpoint_ns = b.checkpoint_ns AND r.channel = b.channel
-                          AND r.version = b.version);
-    GET DIAGNOSTICS blobs_removed = ROW_COUNT;
+    blobs_removed := agentstore._checkpoint_remove_unreferenced_blobs(prune_checkpoints.thread_id);
     RETURN NEXT;
 END
 $$;

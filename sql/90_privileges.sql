@@ -16,8 +16,9 @@
 --  - _checkpoint_lock_thread(): takes a thread's exclusive lock, which makes
 --    every writer of the thread wait, without touching a table.  The
 --    functions that remove a thread's rows (delete_thread, delete_checkpoint,
---    copy_thread, prune_checkpoints, expire_checkpoint_threads) call it with
---    the caller's rights: grant EXECUTE on it to the roles that may call them.
+--    delete_runs, copy_thread, prune_checkpoints, expire_checkpoint_threads)
+--    call it with the caller's rights: grant EXECUTE on it to the roles that
+--    may call them.
 --  - the trigger functions: fired as triggers they need no EXECUTE privilege
 --    (PostgreSQL checks it only in CREATE TRIGGER), and attached by another
 --    role to a table of its own (a temporary table needs no privilege at
@@ -28,8 +29,8 @@
 -- needed: _checkpoint_keys_ok() and _checkpoint_blob_key() are evaluated
 -- with the writer's rights by the checkpoint tables' CHECK constraints and
 -- index; _checkpoint_require() and _checkpoint_expires_at() compute a value;
--- _checkpoint_remove_thread() deletes with the caller's rights what the
--- caller could delete itself.
+-- _checkpoint_remove_thread() and _checkpoint_remove_unreferenced_blobs()
+-- delete with the caller's rights what the caller could delete itself.
 --
 -- expire_now() and ttl_explain() are revoked in part 40.
 

@@ -6,8 +6,9 @@
  *
  * put_checkpoint and put_writes take it in ShareLock mode, so that writers
  * of one thread (parallel tasks storing their writes) do not wait for each
- * other; delete_thread, prune_checkpoints and expire_checkpoint_threads
- * take it in ExclusiveLock mode, so that they wait for the writes in flight
+ * other; the removers (delete_thread, delete_checkpoint, delete_runs,
+ * prune_checkpoints, copy_thread's target, expire_checkpoint_threads) take
+ * it in ExclusiveLock mode, so that they wait for the writes in flight
  * and later writes wait for them -- and then, taking a fresh look, find the
  * checkpoint they refer to gone.  A heavyweight lock on a hash of the
  * thread id (an advisory LOCKTAG in a lock space of agentstore's own, like

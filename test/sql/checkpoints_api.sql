@@ -3,7 +3,7 @@
 -- any of them must change this file on purpose.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(61);
+SELECT plan(70);
 
 -- The functions, with their argument types.
 SELECT has_function('agentstore', 'put_checkpoint',
@@ -15,12 +15,14 @@ SELECT has_function('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text']);
 SELECT has_function('agentstore', 'delete_thread', ARRAY['text']);
 SELECT has_function('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text']);
+SELECT has_function('agentstore', 'delete_runs', ARRAY['text[]']);
 SELECT has_function('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval']);
 SELECT has_function('agentstore', 'prune_checkpoints', ARRAY['text', 'integer']);
 SELECT has_function('agentstore', 'expire_checkpoint_threads', ARRAY['integer']);
 SELECT has_function('agentstore', '_checkpoint_blob_key', ARRAY['text', 'text', 'text', 'text']);
 SELECT has_function('agentstore', '_checkpoint_keys_ok', ARRAY['text', 'text', 'text', 'text', 'text', 'text']);
 SELECT has_function('agentstore', '_checkpoint_lock_thread', ARRAY['text', 'boolean']);
+SELECT has_function('agentstore', '_checkpoint_remove_unreferenced_blobs', ARRAY['text']);
 
 -- Argument names and defaults: callers use named notation.
 SELECT is(pg_get_function_arguments('agentstore.put_checkpoint(text, text, jsonb, json, jsonb, jsonb, text, interval)'::regprocedure),
@@ -43,6 +45,8 @@ SELECT is(pg_get_function_arguments('agentstore.delete_checkpoint(text, text, te
 SELECT is(pg_get_function_arguments('agentstore.copy_thread(text, text, interval)'::regprocedure),
     'from_thread_id text, to_thread_id text, ttl interval DEFAULT NULL::interval',
     'copy_thread arguments');
+SELECT is(pg_get_function_arguments('agentstore.delete_runs(text[])'::regprocedure),
+    'run_ids text[]', 'delete_runs arguments');
 SELECT is(pg_get_function_arguments('agentstore.prune_checkpoints(text, integer)'::regprocedure),
     'thread_id text, keep_last integer', 'prune_checkpoints arguments');
 SELECT is(pg_get_function_arguments('agentstore.expire_checkpoint_threads(integer)'::regprocedure),
@@ -59,6 +63,7 @@ SELECT function_returns('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'setof agentstore.checkpoint_tuple');
 SELECT function_returns('agentstore', 'delete_thread', ARRAY['text'], 'bigint');
 SELECT function_returns('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text'], 'bigint');
+SELECT function_returns('agentstore', 'delete_runs', ARRAY['text[]'], 'bigint');
 SELECT function_returns('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval'], 'bigint');
 SELECT function_returns('agentstore', 'prune_checkpoints', ARRAY['text', 'integer'], 'setof record');
 SELECT is(pg_get_function_result('agentstore.prune_checkpoints(text, integer)'::regprocedure),
@@ -86,6 +91,7 @@ SELECT volatility_is('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text
 SELECT volatility_is('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'stable');
 SELECT volatility_is('agentstore', 'delete_thread', ARRAY['text'], 'volatile');
+SELECT volatility_is('agentstore', 'delete_runs', ARRAY['text[]'], 'volatile');
 SELECT volatility_is('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval'], 'volatile');
 SELECT volatility_is('agentstore', 'prune_checkpoints', ARRAY['text', 'integer'], 'volatile');
 SELECT volatility_is('agentstore', 'expire_checkpoint_threads', ARRAY['integer'], 'volatile');
@@ -95,6 +101,7 @@ SELECT is_strict('agentstore', '_checkpoint_blob_key', ARRAY['text', 'text', 'te
 SELECT isnt_strict('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval']);
 SELECT isnt_strict('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text']);
+SELECT isnt_strict('agentstore', 'delete_runs', ARRAY['text[]']);
 
 -- Language: the hot paths in C, the rest in plpgsql.
 SELECT function_lang_is('agentstore', 'put_checkpoint',
@@ -106,6 +113,7 @@ SELECT function_lang_is('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'c');
 SELECT function_lang_is('agentstore', 'delete_thread', ARRAY['text'], 'plpgsql');
 SELECT function_lang_is('agentstore', 'prune_checkpoints', ARRAY['text', 'integer'], 'plpgsql');
+SELECT function_lang_is('agentstore', 'delete_runs', ARRAY['text[]'], 'plpgsql');
 
 -- Privileges: functions run with the caller's rights (no SECURITY DEFINER);
 -- what a role may do is decided by USAGE on the schema and its privileges
@@ -113,6 +121,7 @@ SELECT function_lang_is('agentstore', 'prune_checkpoints', ARRAY['text', 'intege
 SELECT isnt_definer('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval']);
 SELECT isnt_definer('agentstore', 'delete_thread', ARRAY['text']);
+SELECT isnt_definer('agentstore', 'delete_runs', ARRAY['text[]']);
 SELECT function_privs_are('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'],
     'public', ARRAY['EXECUTE']);
 SELECT table_privs_are('agentstore', 'checkpoints', 'public', ARRAY[]::text[]);
@@ -123,6 +132,9 @@ SELECT table_privs_are('agentstore', 'checkpoint_threads', 'public', ARRAY[]::te
 -- The index get_checkpoint reads blobs through.
 SELECT has_index('agentstore', 'checkpoint_blobs', 'checkpoint_blobs_key',
     'agentstore._checkpoint_blob_key(thread_id, checkpoint_ns, channel, version)');
+-- The index delete_runs finds a run's checkpoints through.
+SELECT has_index('agentstore', 'checkpoints', 'checkpoints_run_id',
+    '((metadata ->> ''run_id''::text))');
 SELECT is(
     agentstore._checkpoint_blob_key('a', 'b', 'c', 'd') = agentstore._checkpoint_blob_key('ab', '', 'c', 'd'),
     false, 'the blob key hashes each part with its length');

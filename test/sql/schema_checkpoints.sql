@@ -9,7 +9,8 @@ SELECT col_is_pk('agentstore', 'checkpoint_blobs', ARRAY['thread_id', 'checkpoin
 SELECT col_is_pk('agentstore', 'checkpoint_writes', ARRAY['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx']::name[], 'primary key of checkpoint_writes');
 SELECT indexes_are('agentstore', 'checkpoint_threads', ARRAY[
     'checkpoint_threads_pkey', 'checkpoint_threads_expires_at']::name[]);
-SELECT indexes_are('agentstore', 'checkpoints', ARRAY['checkpoints_pkey', 'checkpoints_checkpoint_id']::name[]);
+SELECT indexes_are('agentstore', 'checkpoints',
+    ARRAY['checkpoints_pkey', 'checkpoints_checkpoint_id', 'checkpoints_run_id']::name[]);
 SELECT indexes_are('agentstore', 'checkpoint_blobs', ARRAY['checkpoint_blobs_pkey', 'checkpoint_blobs_key']::name[]);
 SELECT indexes_are('agentstore', 'checkpoint_writes', ARRAY['checkpoint_writes_pkey']::name[]);
 SELECT is(

@@ -80,7 +80,7 @@ BEGIN
         PERFORM agentstore.append_events(t || '-orders', '[{"event_id": "o1"}]'::jsonb);
         PERFORM agentstore.put_checkpoint(t || '-t1', '',
             '{"v": 4, "id": "c1", "channel_values": {"step": 1}, "channel_versions": {"step": 1, "m": 1}, "versions_seen": {}}',
-            '{"source": "input"}', '{"step": 1, "m": 1}', '{"m": ["bytes", "AAEC"]}');
+            '{"source": "input", "run_id": "run-1"}', '{"step": 1, "m": 1}', '{"m": ["bytes", "AAEC"]}');
         PERFORM agentstore.put_checkpoint(t || '-t1', '',
             '{"v": 4, "id": "c2", "channel_values": {"step": 2}, "channel_versions": {"step": 2, "m": 1}, "versions_seen": {}}',
             '{"source": "loop"}', '{"step": 2}', NULL, 'c1');
@@ -272,12 +272,16 @@ INSERT INTO calls (label, call, allowed, expected) VALUES
  '^(ok:0|42501:.*|0A000:.*)$', '0, 42501 or 0A000'),
 ('delete_checkpoint in every thread', $$SELECT agentstore.delete_checkpoint('c1')$$,
  '^(ok:1|0A000:.*)$', '1 (its own) or 0A000'),
+('delete_runs of a run id both tenants use', $$SELECT agentstore.delete_runs(ARRAY['run-1'])$$,
+ '^(ok:1|0A000:.*)$', '1 (its own) or 0A000'),
 ('tb: copy_thread from', $$SELECT agentstore.copy_thread('regress_tb-t1', 'regress_ta-copy')$$,
  '^(P0002|42501|0A000):', 'P0002, 42501 or 0A000'),
 ('tb: copy_thread onto', $$SELECT agentstore.copy_thread('regress_ta-t1', 'regress_tb-t1')$$,
  '^(42501|0A000):', '42501 or 0A000 (not 23505)'),
 ('tb: prune_checkpoints', $$SELECT agentstore.prune_checkpoints('regress_tb-t1', 1)$$,
  '^(ok:\(0,0,0\)|42501:.*|0A000:.*)$', '(0,0,0), 42501 or 0A000'),
+('tb: _checkpoint_remove_unreferenced_blobs', $$SELECT agentstore._checkpoint_remove_unreferenced_blobs('regress_tb-t1')$$,
+ '^(ok:0|42501:.*|0A000:.*)$', '0, 42501 or 0A000'),
 ('tb: _checkpoint_remove_thread', $$SELECT agentstore._checkpoint_remove_thread('regress_tb-t1')$$,
  '^(ok:0|42501:.*|0A000:.*)$', '0, 42501 or 0A000'),
 ('expire_checkpoint_threads', $$SELECT agentstore.expire_checkpoint_threads(10)$$,

@@ -79,7 +79,7 @@ SELECT last_version FROM agentstore.append_events('order-1',
     '[{"event_id": "o1"}, {"event_id": "o2"}]'::jsonb);
 SELECT agentstore.put_checkpoint('thread-1', '',
     '{"v": 4, "id": "cp-1", "channel_values": {"step": 1}, "channel_versions": {"step": 1, "msgs": 1}, "versions_seen": {}}',
-    '{"step": 1}', '{"step": 1, "msgs": 1}', '{"msgs": ["bytes", "AAEC"]}');
+    '{"step": 1, "run_id": "run-1"}', '{"step": 1, "msgs": 1}', '{"msgs": ["bytes", "AAEC"]}');
 SELECT agentstore.put_checkpoint('thread-1', '',
     '{"v": 4, "id": "cp-2", "channel_values": {"step": 2}, "channel_versions": {"step": 2, "msgs": 1}, "versions_seen": {}}',
     '{"step": 2}', '{"step": 2}', NULL, 'cp-1');
@@ -281,6 +281,10 @@ INSERT INTO calls (fn, label, call) VALUES
  $$SELECT agentstore.delete_thread('thread-1')$$),
 ('agentstore.delete_checkpoint(text,text,text)', 'delete_checkpoint',
  $$SELECT agentstore.delete_checkpoint('cp-1', 'thread-1')$$),
+('agentstore.delete_runs(text[])', 'delete_runs',
+ $$SELECT agentstore.delete_runs(ARRAY['run-1'])$$),
+('agentstore._checkpoint_remove_unreferenced_blobs(text)', '_checkpoint_remove_unreferenced',
+ $$SELECT agentstore._checkpoint_remove_unreferenced_blobs('thread-1')$$),
 ('agentstore._checkpoint_expires_at(interval)', '_checkpoint_expires_at',
  $$SELECT agentstore._checkpoint_expires_at('1 day')$$),
 ('agentstore.copy_thread(text,text,interval)', 'copy_thread',

@@ -65,7 +65,7 @@ INSERT INTO agentstore.events (stream, event_id, type, data) VALUES ('order-1', 
 SELECT agentstore.append_events('order-1', '[{"event_id": "b", "type": "paid"}]', 1);
 SELECT agentstore.put_checkpoint('thread-1', '',
        '{"v": 4, "id": "0001", "ts": "2025-01-01T00:00:00Z", "channel_versions": {"messages": 1}, "versions_seen": {}}',
-       '{"source": "input", "step": -1, "parents": {}}', '{"messages": 1}',
+       '{"source": "input", "step": -1, "parents": {}, "run_id": "run-1"}', '{"messages": 1}',
        jsonb_build_object('messages', jsonb_build_array('json', encode('["hi"]', 'base64'))));
 SELECT agentstore.put_writes('thread-1', '', '0001', 'task-1',
        jsonb_build_array(jsonb_build_array('messages', jsonb_build_array('json', encode('"w"', 'base64')))));
@@ -111,6 +111,11 @@ SELECT json_array_length(pending_writes) FROM agentstore.get_checkpoint('thread-
 	is($node->safe_psql($db, q{
 SELECT agentstore.get_session_summary('upgrade', 'ann', 'chat')}),
 		'"it rains"', "$release: the summary is read back");
+	# A run stored before the upgrade is found (the upgrade indexes it).
+	is($node->safe_psql($db, q{
+SELECT agentstore.delete_runs(ARRAY['run-1']);
+SELECT count(*) FROM agentstore.checkpoint_blobs}),
+		"1\n0", "$release: delete_runs removes a run stored before the upgrade, with its blob");
 }
 
 $node->stop;

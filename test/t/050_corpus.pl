@@ -212,13 +212,13 @@ SELECT agentstore.append_events('corpus-2', '[{"type": "a"}]'::jsonb);
 SELECT agentstore.append_events('other-1', '[{"type": "a"}]'::jsonb);
 SELECT agentstore.put_checkpoint('t1', '',
     '{"v": 4, "id": "0001", "ts": "2025-01-01T00:00:00Z", "channel_versions": {"messages": 1, "count": 1}, "versions_seen": {}}',
-    '{"source": "input", "step": -1, "parents": {}}', '{"messages": 1, "count": 1}',
+    '{"source": "input", "step": -1, "parents": {}, "run_id": "run-1"}', '{"messages": 1, "count": 1}',
     '{"messages": ["json", "WyJoaSJd"], "count": ["json", "MQ=="]}');
 SELECT agentstore.put_checkpoint('t1', '',
     '{"v": 4, "id": "0002", "ts": "2025-01-01T00:00:01Z", "channel_versions": {"messages": 1, "count": 2}, "versions_seen": {}}',
-    '{"source": "loop", "step": 0, "parents": {}}', '{"count": 2}', '{"count": ["json", "Mg=="]}', '0001');
+    '{"source": "loop", "step": 0, "parents": {}, "run_id": "run-2"}', '{"count": 2}', '{"count": ["json", "Mg=="]}', '0001');
 SELECT agentstore.put_writes('t1', '', '0002', 'task-1', '[["count", 3], ["raw", "bytes", "AAE="], ["__error__", "e"]]');
-SELECT agentstore.put_checkpoint('t2', 'ns', '{"v": 4, "id": "0001", "channel_versions": {}}', '{}', '{}');
+SELECT agentstore.put_checkpoint('t2', 'ns', '{"v": 4, "id": "0001", "channel_versions": {}}', '{"run_id": "run-1"}', '{}');
 -- page tokens: a real one per listing, to be truncated, altered and used elsewhere
 INSERT INTO corpus.v (k, t) VALUES
     ('token_u1', agentstore.list_sessions('corpus', 'u1', 1) ->> 'next_page_token'),
@@ -317,6 +317,25 @@ my @xid8_values = (
 	[ 'current', 'pg_current_xact_id()' ],
 );
 
+# Arrays of text (run ids): empty, NULL elements, odd bounds and shapes,
+# long and many elements.
+my @text_array_values = (
+	[ 'NULL', 'NULL' ],
+	[ 'empty', q{'{}'} ],
+	[ 'one NULL element', q{ARRAY[NULL]} ],
+	[ 'an empty element', q{ARRAY['']} ],
+	[ 'NULL among run ids', q{ARRAY[NULL, 'run-1', NULL]} ],
+	[ 'the same run id twice', q{ARRAY['run-1', 'run-1']} ],
+	[ 'two dimensions', q{'{{run-1,run-2},{x,NULL}}'} ],
+	[ 'lower bound 5', q{'[5:6]={run-1,run-2}'} ],
+	[ '256 chars', q{ARRAY[repeat('x', 256)]} ],
+	[ '10 MB element', 'ARRAY[' . v('text10m') . ']' ],
+	[ '255 four-byte chars', q{ARRAY[repeat('😀', 255)]} ],
+	[ 'control characters', q{ARRAY[E'\n\t\r\x01']} ],
+	[ '100,000 run ids', q{(SELECT array_agg('run-' || g) FROM generate_series(1, 100000) g)} ],
+	[ '100,000 NULLs', q{array_fill(NULL::text, ARRAY[100000])} ],
+);
+
 # JSON documents valid as jsonb; json and JSON text get more (below).
 my @jsonb_values = (
 	[ 'NULL', 'NULL' ],
@@ -371,6 +390,7 @@ sub values_for_type
 {
 	my ($type) = @_;
 	return @text_values if $type eq 'text';
+	return @text_array_values if $type eq 'text[]';
 	return @int_values if $type eq 'integer';
 	return @bigint_values if $type eq 'bigint';
 	return @bool_values if $type eq 'boolean';
@@ -654,6 +674,10 @@ my %functions = (
 	},
 	'agentstore.delete_thread(text)' => { args => [ q{'t1'} ], },
 	'agentstore.delete_checkpoint(text,text,text)' => { args => [ q{'0001'}, q{'t1'}, q{''} ], },
+	'agentstore.delete_runs(text[])' => {
+		args => [ q{ARRAY['run-1']} ],
+		also => [ [ q{ARRAY['run-2', 'no-such-run']} ] ],
+	},
 	'agentstore.copy_thread(text,text,interval)' => {
 		args => [ q{'t1'}, q{'t-copy'}, q{'1 hour'} ],
 		also => [ [ q{'t1'}, q{'t2'}, 'NULL' ], [ q{'t1'}, q{'t1'}, 'NULL' ] ],

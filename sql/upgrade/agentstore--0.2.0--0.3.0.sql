@@ -1,0 +1,144 @@
+-- agentstore 0.2.0 -> 0.3.0 (ALTER EXTENSION agentstore UPDATE).
+\echo Use "ALTER EXTENSION agentstore UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Checkpoints: delete_runs() (LangGraph's delete_for_runs), the index it
+-- finds a run's checkpoints through, and the blob cleanup it shares with
+-- prune_checkpoints() (which now skips a checkpoint whose channel_versions
+-- is not an object instead of failing).
+-- Finds the checkpoints of a LangGraph run, in any thread (delete_runs:
+-- LangGraph keeps the run id in metadata.run_id).  Only checkpoints that
+-- have a run id are in it; "C", as the other keys, for byte-wise compares.
+CREATE INDEX checkpoints_run_id ON agentstore.checkpoints
+    ((metadata OPERATOR(pg_catalog.->>) 'run_id') COLLATE "C")
+    WHERE (metadata OPERATOR(pg_catalog.->>) 'run_id') IS NOT NULL;
+
+-- Remove the blobs of a thread that no checkpoint of its namespace names in
+-- its channel_versions: those of removed checkpoints, and any other orphan.
+-- The caller holds the thread's exclusive lock, so that no put in flight
+-- names a blob this cannot see.  Returns the blobs removed.
+CREATE FUNCTION agentstore._checkpoint_remove_unreferenced_blobs(thread text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    WITH referenced AS MATERIALIZED (
+        SELECT DISTINCT c.checkpoint_ns, v.key AS channel, v.value AS version
+          FROM agentstore.checkpoints c,
+               jsonb_each_text(CASE jsonb_typeof(c.checkpoint -> 'channel_versions')
+                               WHEN 'object' THEN c.checkpoint -> 'channel_versions' END) AS v
+         WHERE c.thread_id = thread)
+    DELETE FROM agentstore.checkpoint_blobs b
+     WHERE b.thread_id = thread
+       AND NOT EXISTS (SELECT FROM referenced r
+                        WHERE r.checkpoint_ns = b.checkpoint_ns AND r.channel = b.channel
+                          AND r.version = b.version);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+
+-- Keep the newest keep_last checkpoints of each namespace of a thread;
+-- remove the older ones, their writes, every blob no kept checkpoint names
+-- in its channel_versions, and writes left without a checkpoint.
+CREATE OR REPLACE FUNCTION agentstore.prune_checkpoints(thread_id text, keep_last integer)
+RETURNS TABLE (checkpoints_removed bigint, blobs_removed bigint, writes_removed bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM agentstore._checkpoint_require(prune_checkpoints.thread_id, 'thread_id');
+    PERFORM agentstore._checkpoint_require(keep_last, 'keep_last');
+    IF keep_last < 1 THEN
+        RAISE EXCEPTION 'keep_last must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('keep_last is %s.', keep_last),
+                  HINT = 'To remove every checkpoint of a thread, use agentstore.delete_thread().';
+    END IF;
+    -- The thread lock first: writes in flight finish before, later ones wait.
+    PERFORM agentstore._checkpoint_lock_thread(prune_checkpoints.thread_id, false);
+
+    WITH ranked AS (
+        SELECT c.checkpoint_ns, c.checkpoint_id,
+               row_number() OVER (PARTITION BY c.checkpoint_ns ORDER BY c.checkpoint_id DESC) AS n
+          FROM agentstore.checkpoints c
+         WHERE c.thread_id = prune_checkpoints.thread_id)
+    DELETE FROM agentstore.checkpoints c
+     USING ranked r
+     WHERE c.thread_id = prune_checkpoints.thread_id
+       AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
+       AND r.n > keep_last;
+    GET DIAGNOSTICS checkpoints_removed = ROW_COUNT;
+
+    -- The writes of the removed checkpoints, and those whose checkpoint was
+    -- never stored and can no longer come: a checkpoint still to be put is
+    -- newer than every stored one of its namespace (LangGraph's ids are
+    -- time-ordered), so writes waiting for it are kept.
+    DELETE FROM agentstore.checkpoint_writes w
+     WHERE w.thread_id = prune_checkpoints.thread_id
+       AND NOT EXISTS (SELECT FROM agentstore.checkpoints c
+                        WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns
+                          AND c.checkpoint_id = w.checkpoint_id)
+       AND w.checkpoint_id < (SELECT max(c.checkpoint_id) FROM agentstore.checkpoints c
+                               WHERE c.thread_id = w.thread_id
+                                 AND c.checkpoint_ns = w.checkpoint_ns);
+    GET DIAGNOSTICS writes_removed = ROW_COUNT;
+
+    blobs_removed := agentstore._checkpoint_remove_unreferenced_blobs(prune_checkpoints.thread_id);
+    RETURN NEXT;
+END
+$$;
+
+-- LangGraph's delete_for_runs: remove every checkpoint (any thread, any
+-- namespace) whose metadata.run_id is one of run_ids, the pending writes of
+-- those checkpoints, and the blobs no remaining checkpoint of their thread
+-- names.  NULL elements match nothing; a NULL or empty array does nothing.
+-- Threads are locked one at a time, in thread id order, as delete_checkpoint
+-- does.  Returns the checkpoints removed.
+CREATE FUNCTION agentstore.delete_runs(run_ids text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thread text;
+    n bigint;
+    removed bigint := 0;
+BEGIN
+    IF coalesce(cardinality(run_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- Through the index checkpoints_run_id (its predicate is spelled out, so
+    -- that a generic plan can use it too).
+    FOR thread IN
+        SELECT DISTINCT c.thread_id FROM agentstore.checkpoints c
+         WHERE (c.metadata ->> 'run_id') COLLATE "C" = ANY (run_ids)
+           AND (c.metadata ->> 'run_id') IS NOT NULL
+         ORDER BY 1
+    LOOP
+        -- The thread lock first: a put in flight finishes before, and the
+        -- statements below see it; a later put waits for this transaction.
+        PERFORM agentstore._checkpoint_lock_thread(thread, false);
+        WITH gone AS (
+            DELETE FROM agentstore.checkpoints c
+             WHERE c.thread_id = thread
+               AND (c.metadata ->> 'run_id') COLLATE "C" = ANY (run_ids)
+               AND (c.metadata ->> 'run_id') IS NOT NULL
+            RETURNING c.checkpoint_ns, c.checkpoint_id),
+        writes AS (
+            DELETE FROM agentstore.checkpoint_writes w
+             USING gone g
+             WHERE w.thread_id = thread AND w.checkpoint_ns = g.checkpoint_ns
+               AND w.checkpoint_id = g.checkpoint_id)
+        SELECT count(*) INTO n FROM gone;
+        IF n > 0 THEN
+            PERFORM agentstore._checkpoint_remove_unreferenced_blobs(thread);
+            removed := removed + n;
+        END IF;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION agentstore.delete_runs IS 'remove every checkpoint whose metadata run_id is one of run_ids, in any thread and namespace, with its writes and the blobs no remaining checkpoint names; returns the checkpoints removed';
