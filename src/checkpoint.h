@@ -20,6 +20,7 @@
 #include "storage/lockdefs.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 /* Key limits, in characters; the tables' CHECK constraints say the same. */
 #define CP_MAX_KEY			255		/* thread_id, checkpoint_id, task_id,
@@ -43,6 +44,7 @@
 /* checkpoint_get.c */
 extern bool cp_checkpoint_exists(Datum thread_id, Datum checkpoint_ns,
 								 Datum checkpoint_id);
+extern bool cp_thread_written_since(Datum thread_id, Snapshot since);
 extern bool cp_thread_expiry(Datum thread_id, bool *expires_null);
 
 /* checkpoint_lock.c */

@@ -28,6 +28,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_type.h"
@@ -942,6 +943,40 @@ cp_thread_expiry(Datum thread_id, bool *expires_null)
 	table_close_for_read(&thread);
 	UnregisterSnapshot(snapshot);
 	return found;
+}
+
+/*
+ * Whether a checkpoint of the thread, as it is now, was written by a
+ * transaction that the given snapshot does not see (other than this one):
+ * a put committed after the snapshot was taken.  Reads the thread's
+ * checkpoints through the primary key with the latest snapshot.
+ */
+bool
+cp_thread_written_since(Datum thread_id, Snapshot since)
+{
+	static const char *const keys[] = {"thread_id"};
+	CpTable		ckpt;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		found;
+	bool		written = false;
+
+	table_open_for_read(&ckpt, "checkpoints", keys, 1, NULL, NULL, 0, snapshot);
+	for (found = table_first(&ckpt, &thread_id, ForwardScanDirection);
+		 found && !written;
+		 found = scan_next(&ckpt, ForwardScanDirection))
+	{
+		bool		isnull;
+		TransactionId xmin = DatumGetTransactionId(slot_getsysattr(ckpt.slot,
+																	 MinTransactionIdAttributeNumber,
+																	 &isnull));
+
+		written = !isnull && !TransactionIdIsCurrentTransactionId(xmin) &&
+			XidInMVCCSnapshot(xmin, since);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_close_for_read(&ckpt);
+	UnregisterSnapshot(snapshot);
+	return written;
 }
 
 /* Plans of list_checkpoints, one per combination of the predicates given. */

@@ -19,9 +19,11 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "checkpoint.h"
 #include "keylock.h"
@@ -43,13 +45,40 @@ cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait)
 }
 
 /*
+ * Under REPEATABLE READ or SERIALIZABLE, a remover's snapshot may predate a
+ * put that committed while the remover waited for the thread lock: it would
+ * not see that put's checkpoint, take the blobs the checkpoint names for
+ * unreferenced and remove them, leaving the checkpoint without its values.
+ * Fail then, as PostgreSQL fails an update of a row changed since the
+ * snapshot, and let the caller retry.  Under READ COMMITTED each statement
+ * of the remover takes a new snapshot after the lock, and sees the put.
+ */
+static void
+check_no_write_since_snapshot(Datum thread_id)
+{
+	if (IsolationUsesXactSnapshot() &&
+		cp_thread_written_since(thread_id, GetTransactionSnapshot()))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent write to the checkpoint thread"),
+				 errdetail("A checkpoint of the thread was put by a transaction that committed after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+}
+
+/*
  * agentstore._checkpoint_lock_thread(thread_id text, nowait boolean)
  * returns boolean: the exclusive thread lock, for the plpgsql functions
  * that remove a thread's rows.  With nowait, false when the thread is being
- * written to.
+ * written to.  Under REPEATABLE READ or SERIALIZABLE, an error when the
+ * thread was written since the snapshot (check_no_write_since_snapshot).
  */
 Datum
 agentstore_checkpoint_lock_thread(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(cp_lock_thread(PG_GETARG_TEXT_PP(0), ExclusiveLock, PG_GETARG_BOOL(1)));
+	Datum		thread_id = PG_GETARG_DATUM(0);
+
+	if (!cp_lock_thread(DatumGetTextPP(thread_id), ExclusiveLock, PG_GETARG_BOOL(1)))
+		PG_RETURN_BOOL(false);
+	check_no_write_since_snapshot(thread_id);
+	PG_RETURN_BOOL(true);
 }
