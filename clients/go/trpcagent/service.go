@@ -59,7 +59,8 @@ func WithHardDelete(hard bool) Option { return func(s *Service) { s.hardDelete =
 // EnqueueSummaryJob.  Without one they do nothing, as in the framework.
 func WithSummarizer(sum Summarizer) Option { return func(s *Service) { s.summarizer = sum } }
 
-// Service implements session.Service (and session.TrackService) on agentstore.
+// Service implements session.Service (and session.TrackService and
+// session.WindowService) on agentstore.
 type Service struct {
 	pool         *pgxpool.Pool
 	ownPool      bool
@@ -71,8 +72,9 @@ type Service struct {
 }
 
 var (
-	_ session.Service      = (*Service)(nil)
-	_ session.TrackService = (*Service)(nil)
+	_ session.Service       = (*Service)(nil)
+	_ session.TrackService  = (*Service)(nil)
+	_ session.WindowService = (*Service)(nil)
 )
 
 // NewService returns a Service using pool; Close does not close pool.
@@ -775,4 +777,103 @@ func compactPayloads(evs []session.TrackEvent) {
 			evs[i].Payload = b.Bytes()
 		}
 	}
+}
+
+// ---------------------------------------------------------------- event window
+
+// windowEvent is the SQL test of the framework's window rule for one event
+// row e (session/internal/window EventAllowed): a complete response whose
+// first choice's message has no tool calls, a user, assistant or tool role
+// (no role: assistant; a tool id: tool) and some text (content, else the text
+// content parts).  $5 is the role filter (NULL: any).  Whitespace is trimmed
+// as ASCII whitespace (Go's strings.TrimSpace also trims Unicode spaces).
+const windowEvent = `
+	e.deleted_at IS NULL
+	AND e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id)
+	AND pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.=) 'array'
+	AND pg_catalog.jsonb_array_length(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.>) 0
+	AND NOT coalesce((e.data OPERATOR(pg_catalog.->>) 'is_partial')::boolean, false)
+	AND coalesce(pg_catalog.jsonb_array_length(
+	      CASE pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.#>) '{choices,0,message,tool_calls}') WHEN 'array'
+	      THEN e.data OPERATOR(pg_catalog.#>) '{choices,0,message,tool_calls}' END), 0) OPERATOR(pg_catalog.=) 0
+	AND (CASE WHEN coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,tool_id}', '') OPERATOR(pg_catalog.<>) ''
+	            OR e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}' OPERATOR(pg_catalog.=) 'tool' THEN 'tool'
+	          WHEN coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}', '') OPERATOR(pg_catalog.=) '' THEN 'assistant'
+	          ELSE e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}' END)
+	    OPERATOR(pg_catalog.=) ANY (coalesce($5::text[], '{user,assistant,tool}'))
+	AND (pg_catalog.btrim(coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,content}', ''), E' \t\n\r\f\v') OPERATOR(pg_catalog.<>) ''
+	     OR EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(
+	                  CASE pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.#>) '{choices,0,message,content_parts}') WHEN 'array'
+	                  THEN e.data OPERATOR(pg_catalog.#>) '{choices,0,message,content_parts}' ELSE '[]' END) p
+	                 WHERE pg_catalog.btrim(coalesce(p OPERATOR(pg_catalog.->>) 'text', ''), E' \t\n\r\f\v') OPERATOR(pg_catalog.<>) ''))`
+
+// GetEventWindow returns the anchor event and up to Before/After events
+// around it that pass the framework's window rule (and the role filter), in
+// stream order, with the time agentstore stored each one (one statement:
+// the anchor through the session stream's event-id index, its neighbours
+// through the version index).  An anchor that is absent, or does not pass
+// the rule, is session.ErrEventWindowAnchorNotFound, as in the framework.
+func (s *Service) GetEventWindow(ctx context.Context, req session.EventWindowRequest) (*session.EventWindow, error) {
+	if err := req.Key.CheckSessionKey(); err != nil {
+		return nil, err
+	}
+	anchorID := strings.TrimSpace(req.AnchorEventID)
+	if anchorID == "" {
+		return nil, fmt.Errorf("anchor event id is required")
+	}
+	if req.Before < 0 || req.After < 0 {
+		return nil, fmt.Errorf("event window requires before >= 0 and after >= 0")
+	}
+	var roles []string
+	for _, r := range req.Roles {
+		if t := strings.TrimSpace(string(r)); t != "" {
+			roles = append(roles, t)
+		}
+	}
+	var doc []byte
+	err := s.pool.QueryRow(ctx, `
+		WITH s AS (
+		  SELECT id FROM agentstore.sessions
+		   WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2
+		     AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL
+		     AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),
+		a AS (
+		  SELECT e.stream, e.version, e.data, e.created_at FROM s, agentstore.events e
+		   WHERE e.event_id OPERATOR(pg_catalog.=) $4 AND `+windowEvent+`)
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('event', w.data, 'created_at', w.created_at) ORDER BY w.version)
+		  FROM (SELECT a.version, a.data, a.created_at FROM a
+		        UNION ALL
+		        (SELECT e.version, e.data, e.created_at FROM s, a, agentstore.events e
+		          WHERE e.version OPERATOR(pg_catalog.<) a.version AND `+windowEvent+`
+		          ORDER BY e.version DESC LIMIT $6)
+		        UNION ALL
+		        (SELECT e.version, e.data, e.created_at FROM s, a, agentstore.events e
+		          WHERE e.version OPERATOR(pg_catalog.>) a.version AND `+windowEvent+`
+		          ORDER BY e.version LIMIT $7)) w
+		 WHERE EXISTS (SELECT FROM a)`,
+		req.Key.AppName, req.Key.UserID, req.Key.SessionID, anchorID, roles,
+		int64(req.Before), int64(req.After)).Scan(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("agentstore: get event window: %w", err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("%w: %s", session.ErrEventWindowAnchorNotFound, anchorID)
+	}
+	var rows []struct {
+		Event     json.RawMessage `json:"event"`
+		CreatedAt time.Time       `json:"created_at"`
+	}
+	if err := json.Unmarshal(doc, &rows); err != nil {
+		return nil, err
+	}
+	out := &session.EventWindow{SessionKey: req.Key, AnchorEventID: anchorID,
+		Entries: make([]session.EventWindowEntry, 0, len(rows))}
+	for _, r := range rows {
+		var e event.Event
+		if err := json.Unmarshal(r.Event, &e); err != nil {
+			return nil, fmt.Errorf("agentstore: decode event: %w", err)
+		}
+		out.Entries = append(out.Entries, session.EventWindowEntry{Event: e, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
 }

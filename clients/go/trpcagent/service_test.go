@@ -585,3 +585,93 @@ func TestTrackEvents(t *testing.T) {
 		eq(t, "a2a payload", string(a2a.Events[0].Payload), `{"n":2}`)
 	})
 }
+
+// TestEventWindow: session.WindowService (GetEventWindow) on both services:
+// the anchor and its neighbours that carry text (tool calls and events
+// without text are skipped; a tool result counts as role tool), the role
+// filter, and the errors.
+func TestEventWindow(t *testing.T) {
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		ws, ok := svc.(session.WindowService)
+		if !ok {
+			t.Fatalf("%T does not implement session.WindowService", svc)
+		}
+		key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+		sess, err := svc.CreateSession(ctx, key, nil)
+		must(t, err)
+		call := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleAssistant, ToolCalls: []model.ToolCall{{Type: "function", ID: "c1",
+				Function: model.FunctionDefinitionParam{Name: "lookup", Arguments: []byte(`{}`)}}}}}}})
+		result := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleTool, ToolID: "c1", ToolName: "lookup", Content: "42"}}}})
+		blank := assistantEvent("   ")
+		parts := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleAssistant, ContentParts: []model.ContentPart{{Type: model.ContentTypeText, Text: strPtr(" from parts ")}}}}}})
+		q0, a0, q1, a1 := userEvent("q0"), assistantEvent("a0"), userEvent("q1"), assistantEvent("a1")
+		for _, e := range []*event.Event{q0, a0, call, result, blank, parts, q1, a1} {
+			must(t, svc.AppendEvent(ctx, sess, e))
+		}
+		ids := func(w *session.EventWindow) string {
+			var out []string
+			for _, en := range w.Entries {
+				if en.CreatedAt.IsZero() {
+					t.Fatalf("entry %s without a time", en.Event.ID)
+				}
+				out = append(out, en.Event.ID)
+			}
+			return strings.Join(out, ",")
+		}
+		join := func(es ...*event.Event) string {
+			var out []string
+			for _, e := range es {
+				out = append(out, e.ID)
+			}
+			return strings.Join(out, ",")
+		}
+
+		w, err := ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: a0.ID, Before: 1, After: 2})
+		must(t, err)
+		eq(t, "window around a0", ids(w), join(q0, a0, result, parts))
+		eq(t, "anchor id", w.AnchorEventID, a0.ID)
+		eq(t, "session key", w.SessionKey, key)
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: " " + q1.ID + " ", Before: 9, After: 9,
+			Roles: []model.Role{model.RoleUser, " "}})
+		must(t, err)
+		eq(t, "users around q1", ids(w), join(q0, q1))
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: a1.ID, Before: 3})
+		must(t, err)
+		eq(t, "three before a1", ids(w), join(result, parts, q1, a1))
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: result.ID, Roles: []model.Role{model.RoleTool}})
+		must(t, err)
+		eq(t, "tool result alone", ids(w), join(result))
+
+		for name, req := range map[string]session.EventWindowRequest{
+			"anchor of another role":   {Key: key, AnchorEventID: a0.ID, Roles: []model.Role{model.RoleUser}},
+			"anchor is a tool call":    {Key: key, AnchorEventID: call.ID},
+			"anchor without text":      {Key: key, AnchorEventID: blank.ID},
+			"absent anchor":            {Key: key, AnchorEventID: "no-such-event"},
+			"absent session":           {Key: session.Key{AppName: app, UserID: "u", SessionID: "other"}, AnchorEventID: a0.ID},
+			"anchor in another user's": {Key: session.Key{AppName: app, UserID: "v", SessionID: "s"}, AnchorEventID: a0.ID},
+		} {
+			_, err := ws.GetEventWindow(ctx, req)
+			if !errors.Is(err, session.ErrEventWindowAnchorNotFound) {
+				t.Fatalf("%s: got %v, want ErrEventWindowAnchorNotFound", name, err)
+			}
+		}
+		for name, req := range map[string]session.EventWindowRequest{
+			"empty anchor":    {Key: key, AnchorEventID: "  "},
+			"negative before": {Key: key, AnchorEventID: a0.ID, Before: -1},
+			"negative after":  {Key: key, AnchorEventID: a0.ID, After: -1},
+			"no session id":   {Key: session.Key{AppName: app, UserID: "u"}, AnchorEventID: a0.ID},
+		} {
+			if _, err := ws.GetEventWindow(ctx, req); err == nil || errors.Is(err, session.ErrEventWindowAnchorNotFound) {
+				t.Fatalf("%s: got %v, want a request error", name, err)
+			}
+		}
+	})
+}
+
+func strPtr(s string) *string { return &s }
