@@ -273,16 +273,26 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 
 // GetSession reads the session with its last events (agentstore.get_session)
 // and applies the framework's own window rule (ApplyEventFiltering: the
-// window starts at a user message).  nil, nil when there is no such session.
+// window starts at a user message); with WithGetSessionEventPage, the page
+// of events instead, unfiltered, as trpc-agent-go's Postgres service returns
+// it.  nil, nil when there is no such session.
 func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...session.Option) (*session.Session, error) {
 	if err := key.CheckSessionKey(); err != nil {
 		return nil, err
 	}
 	opt := applyOptions(opts)
-	if err := session.ValidateGetSessionOptions(opt, false); err != nil {
+	if err := session.ValidateGetSessionOptions(opt, true); err != nil {
 		return nil, err
 	}
 	num, after := windowArgs(opt)
+	// WithGetSessionEventPage: get_session without events, and the page
+	// (offset and limit counted from the newest event, returned oldest
+	// first, as trpc-agent-go's Postgres service pages) read from the
+	// session's stream in the same statement.
+	var page, offset, limit any
+	if p := opt.EventPage; p != nil {
+		page, offset, limit = true, int64(p.Offset), int64(p.Limit)
+	}
 	// The session and the events of the tracks its state indexes (the
 	// framework's "tracks" key, a base64 JSON list), in one statement.
 	var doc, tracks []byte
@@ -291,8 +301,18 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 		       (SELECT pg_catalog.jsonb_object_agg(t.track, agentstore.get_track_events($1, $2, $3, t.track, $4::integer, $5::timestamptz))
 		          FROM pg_catalog.jsonb_array_elements_text(pg_catalog.convert_from(pg_catalog.decode(
 		                 g.doc OPERATOR(pg_catalog.->) 'state' OPERATOR(pg_catalog.->>) 'tracks', 'base64'), 'UTF8')::jsonb) AS t(track))
-		  FROM (SELECT agentstore.get_session($1, $2, $3, $4::integer, $5::timestamptz) AS doc) g`,
-		key.AppName, key.UserID, key.SessionID, num, after).Scan(&doc, &tracks)
+		  FROM (SELECT CASE WHEN $6::boolean IS NULL THEN s.doc
+		                    ELSE s.doc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events', coalesce((
+		                           SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)
+		                             FROM (SELECT e.version, e.data FROM agentstore.events e
+		                                    WHERE e.stream OPERATOR(pg_catalog.=)
+		                                          ('session-' OPERATOR(pg_catalog.||) (s.doc OPERATOR(pg_catalog.->>) 'id'))
+		                                      AND e.deleted_at IS NULL
+		                                    ORDER BY e.version DESC OFFSET $7::bigint LIMIT $8::bigint) w), '[]'))
+		               END AS doc
+		          FROM (SELECT agentstore.get_session($1, $2, $3,
+		                         CASE WHEN $6::boolean IS NULL THEN $4::integer ELSE 0 END, $5::timestamptz) AS doc) s) g`,
+		key.AppName, key.UserID, key.SessionID, num, after, page, offset, limit).Scan(&doc, &tracks)
 	if err != nil {
 		return nil, fmt.Errorf("agentstore: get session: %w", err)
 	}
@@ -318,7 +338,9 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 			sess.Tracks[tr] = &session.TrackEvents{Track: tr, Events: evs}
 		}
 	}
-	sess.ApplyEventFiltering(session.WithEventNum(opt.EventNum), session.WithEventTime(opt.EventTime))
+	if opt.EventPage == nil {
+		sess.ApplyEventFiltering(session.WithEventNum(opt.EventNum), session.WithEventTime(opt.EventTime))
+	}
 	return sess, nil
 }
 

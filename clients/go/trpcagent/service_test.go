@@ -675,3 +675,53 @@ func TestEventWindow(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestGetSessionEventPage: WithGetSessionEventPage (offset and limit counted
+// from the newest event, the page returned oldest first, unfiltered, as
+// trpc-agent-go's Postgres service pages).  The in-memory service refuses
+// paging (ErrEventPageUnsupported): the pages are asserted on agentstore,
+// the option checks on both.
+func TestGetSessionEventPage(t *testing.T) {
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+		sess, err := svc.CreateSession(ctx, key, nil)
+		must(t, err)
+		for _, e := range []*event.Event{userEvent("q1"), assistantEvent("a1"), userEvent("q2"), assistantEvent("a2"), userEvent("q3")} {
+			must(t, svc.AppendEvent(ctx, sess, e))
+		}
+		_, err = svc.GetSession(ctx, key, session.WithGetSessionEventPage(0, 2), session.WithEventNum(2))
+		if !errors.Is(err, session.ErrEventPageConflictsWithEventFilters) && !errors.Is(err, session.ErrEventPageUnsupported) {
+			t.Fatalf("page with EventNum: got %v", err)
+		}
+		_, err = svc.GetSession(ctx, key, session.WithGetSessionEventPage(-1, 2))
+		if !errors.Is(err, session.ErrInvalidEventPage) && !errors.Is(err, session.ErrEventPageUnsupported) {
+			t.Fatalf("negative offset: got %v", err)
+		}
+		if _, ok := svc.(*Service); !ok {
+			_, err := svc.GetSession(ctx, key, session.WithGetSessionEventPage(0, 2))
+			if !errors.Is(err, session.ErrEventPageUnsupported) {
+				t.Fatalf("in-memory paging: got %v, want ErrEventPageUnsupported", err)
+			}
+			return
+		}
+		for _, c := range []struct {
+			offset, limit int
+			want          []string
+		}{
+			{0, 2, []string{"a2", "q3"}}, // starts with an assistant event: no filtering
+			{2, 2, []string{"a1", "q2"}},
+			{4, 2, []string{"q1"}},
+			{5, 2, []string{}},
+			{0, 10, []string{"q1", "a1", "q2", "a2", "q3"}},
+		} {
+			got, err := svc.GetSession(ctx, key, session.WithGetSessionEventPage(c.offset, c.limit))
+			must(t, err)
+			eqStrings(t, fmt.Sprintf("page %d+%d", c.offset, c.limit), texts(got), c.want)
+		}
+		absent, err := svc.GetSession(ctx, session.Key{AppName: app, UserID: "u", SessionID: "none"}, session.WithGetSessionEventPage(0, 2))
+		must(t, err)
+		if absent != nil {
+			t.Fatal("absent session: want nil")
+		}
+	})
+}
