@@ -59,6 +59,21 @@ func WithHardDelete(hard bool) Option { return func(s *Service) { s.hardDelete =
 // EnqueueSummaryJob.  Without one they do nothing, as in the framework.
 func WithSummarizer(sum Summarizer) Option { return func(s *Service) { s.summarizer = sum } }
 
+// WithAppendEventHook adds AppendEvent hooks (session.AppendEventHook),
+// run in order around the write as the framework's services run them: a
+// hook calls next() to go on, or returns without calling it to skip the
+// write.
+func WithAppendEventHook(hooks ...session.AppendEventHook) Option {
+	return func(s *Service) { s.appendHooks = append(s.appendHooks, hooks...) }
+}
+
+// WithGetSessionHook adds GetSession hooks (session.GetSessionHook), run in
+// order around the read: a hook calls next() to read the session and may
+// change or replace what it returns.
+func WithGetSessionHook(hooks ...session.GetSessionHook) Option {
+	return func(s *Service) { s.getHooks = append(s.getHooks, hooks...) }
+}
+
 // Service implements session.Service (and session.TrackService and
 // session.WindowService) on agentstore.
 type Service struct {
@@ -69,6 +84,8 @@ type Service struct {
 	userStateTTL time.Duration
 	hardDelete   bool
 	summarizer   Summarizer
+	appendHooks  []session.AppendEventHook
+	getHooks     []session.GetSessionHook
 }
 
 var (
@@ -284,6 +301,22 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 	if err := session.ValidateGetSessionOptions(opt, true); err != nil {
 		return nil, err
 	}
+	if len(s.getHooks) == 0 {
+		return s.getSession(ctx, key, opt)
+	}
+	hctx := &session.GetSessionContext{Context: ctx, Key: key, Options: opt}
+	var run func(i int) (*session.Session, error)
+	run = func(i int) (*session.Session, error) {
+		if i == len(s.getHooks) {
+			return s.getSession(hctx.Context, hctx.Key, hctx.Options)
+		}
+		return s.getHooks[i](hctx, func() (*session.Session, error) { return run(i + 1) })
+	}
+	return run(0)
+}
+
+// getSession is GetSession past its argument checks and hooks.
+func (s *Service) getSession(ctx context.Context, key session.Key, opt *session.Options) (*session.Session, error) {
 	num, after := windowArgs(opt)
 	// WithGetSessionEventPage: get_session without events, and the page
 	// (offset and limit counted from the newest event, returned oldest
@@ -590,6 +623,28 @@ func (s *Service) AppendEvent(ctx context.Context, sess *session.Session, e *eve
 	key := session.Key{AppName: sess.AppName, UserID: sess.UserID, SessionID: sess.ID}
 	if err := key.CheckSessionKey(); err != nil {
 		return err
+	}
+	if e == nil {
+		return errors.New("agentstore: append event: event is nil")
+	}
+	if len(s.appendHooks) == 0 {
+		return s.appendEvent(ctx, sess, e, key, opts...)
+	}
+	hctx := &session.AppendEventContext{Context: ctx, Session: sess, Event: e, Key: key}
+	var run func(i int) error
+	run = func(i int) error {
+		if i == len(s.appendHooks) {
+			return s.appendEvent(hctx.Context, hctx.Session, hctx.Event, hctx.Key, opts...)
+		}
+		return s.appendHooks[i](hctx, func() error { return run(i + 1) })
+	}
+	return run(0)
+}
+
+// appendEvent is AppendEvent past its argument checks and hooks.
+func (s *Service) appendEvent(ctx context.Context, sess *session.Session, e *event.Event, key session.Key, opts ...session.Option) error {
+	if sess == nil {
+		return session.ErrNilSession
 	}
 	if e == nil {
 		return errors.New("agentstore: append event: event is nil")

@@ -725,3 +725,56 @@ func TestGetSessionEventPage(t *testing.T) {
 		}
 	})
 }
+
+// TestHooks: AppendEvent and GetSession hooks (WithAppendEventHook,
+// WithGetSessionHook) on both services: run in order, a hook may change the
+// event before the write, skip the write by not calling next, and change
+// the session read.
+func TestHooks(t *testing.T) {
+	var order []string
+	tag := func(name string) session.AppendEventHook {
+		return func(c *session.AppendEventContext, next func() error) error {
+			order = append(order, name)
+			if c.Event.Response != nil && len(c.Event.Choices) > 0 {
+				if c.Event.Choices[0].Message.Content == "drop me" {
+					return nil
+				}
+				c.Event.Choices[0].Message.Content += "+" + name
+			}
+			return next()
+		}
+	}
+	mark := func(c *session.GetSessionContext, next func() (*session.Session, error)) (*session.Session, error) {
+		order = append(order, "get")
+		sess, err := next()
+		if sess != nil {
+			sess.SetState("hooked", []byte(c.Key.SessionID))
+		}
+		return sess, err
+	}
+	for _, im := range []impl{
+		{"inmemory", func(t *testing.T) session.Service {
+			return inmemory.NewSessionService(inmemory.WithAppendEventHook(tag("h1"), tag("h2")),
+				inmemory.WithGetSessionHook(mark))
+		}},
+		{"agentstore", func(t *testing.T) session.Service {
+			return NewService(testPool(t), WithAppendEventHook(tag("h1"), tag("h2")), WithGetSessionHook(mark))
+		}},
+	} {
+		t.Run(im.name, func(t *testing.T) {
+			svc := im.make(t)
+			defer svc.Close()
+			key := session.Key{AppName: uniq("app"), UserID: "u", SessionID: "s"}
+			sess, err := svc.CreateSession(ctx, key, nil)
+			must(t, err)
+			order = nil
+			must(t, svc.AppendEvent(ctx, sess, userEvent("q")))
+			must(t, svc.AppendEvent(ctx, sess, assistantEvent("drop me")))
+			got, err := svc.GetSession(ctx, key)
+			must(t, err)
+			eqStrings(t, "hook order", order, []string{"h1", "h2", "h1", "get"})
+			eqStrings(t, "stored events", texts(got), []string{"q+h1+h2"})
+			eq(t, "state set by the get hook", string(got.State["hooked"]), "s")
+		})
+	}
+}
