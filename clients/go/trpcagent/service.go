@@ -859,14 +859,13 @@ func compactPayloads(evs []session.TrackEvent) {
 // ---------------------------------------------------------------- event window
 
 // windowEvent is the SQL test of the framework's window rule for one event
-// row e (session/internal/window EventAllowed): a complete response whose
+// row e of the session's stream (session/internal/window EventAllowed): a complete response whose
 // first choice's message has no tool calls, a user, assistant or tool role
 // (no role: assistant; a tool id: tool) and some text (content, else the text
 // content parts).  $5 is the role filter (NULL: any).  Whitespace is trimmed
 // as ASCII whitespace (Go's strings.TrimSpace also trims Unicode spaces).
 const windowEvent = `
 	e.deleted_at IS NULL
-	AND e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id)
 	AND pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.=) 'array'
 	AND pg_catalog.jsonb_array_length(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.>) 0
 	AND NOT coalesce((e.data OPERATOR(pg_catalog.->>) 'is_partial')::boolean, false)
@@ -908,25 +907,32 @@ func (s *Service) GetEventWindow(ctx context.Context, req session.EventWindowReq
 		}
 	}
 	var doc []byte
+	// The neighbours are read in LATERAL subqueries keyed by the anchor's
+	// stream and version, so that each walks the primary key from the
+	// anchor and stops at its limit.
 	err := s.pool.QueryRow(ctx, `
-		WITH s AS (
-		  SELECT id FROM agentstore.sessions
-		   WHERE app_name OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2
-		     AND session_id OPERATOR(pg_catalog.=) $3 AND deleted_at IS NULL
-		     AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),
-		a AS (
-		  SELECT e.stream, e.version, e.data, e.created_at FROM s, agentstore.events e
-		   WHERE e.event_id OPERATOR(pg_catalog.=) $4 AND `+windowEvent+`)
+		WITH a AS (
+		  SELECT e.stream, e.version, e.data, e.created_at
+		    FROM agentstore.sessions s, agentstore.events e
+		   WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2
+		     AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL
+		     AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+		     AND e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id)
+		     AND e.event_id OPERATOR(pg_catalog.=) $4 AND `+windowEvent+`)
 		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('event', w.data, 'created_at', w.created_at) ORDER BY w.version)
 		  FROM (SELECT a.version, a.data, a.created_at FROM a
 		        UNION ALL
-		        (SELECT e.version, e.data, e.created_at FROM s, a, agentstore.events e
-		          WHERE e.version OPERATOR(pg_catalog.<) a.version AND `+windowEvent+`
-		          ORDER BY e.version DESC LIMIT $6)
+		        SELECT b.* FROM a, LATERAL (
+		          SELECT e.version, e.data, e.created_at FROM agentstore.events e
+		           WHERE e.stream OPERATOR(pg_catalog.=) a.stream AND e.version OPERATOR(pg_catalog.<) a.version
+		             AND `+windowEvent+`
+		           ORDER BY e.stream DESC, e.version DESC LIMIT $6) b
 		        UNION ALL
-		        (SELECT e.version, e.data, e.created_at FROM s, a, agentstore.events e
-		          WHERE e.version OPERATOR(pg_catalog.>) a.version AND `+windowEvent+`
-		          ORDER BY e.version LIMIT $7)) w
+		        SELECT f.* FROM a, LATERAL (
+		          SELECT e.version, e.data, e.created_at FROM agentstore.events e
+		           WHERE e.stream OPERATOR(pg_catalog.=) a.stream AND e.version OPERATOR(pg_catalog.>) a.version
+		             AND `+windowEvent+`
+		           ORDER BY e.stream, e.version LIMIT $7) f) w
 		 WHERE EXISTS (SELECT FROM a)`,
 		req.Key.AppName, req.Key.UserID, req.Key.SessionID, anchorID, roles,
 		int64(req.Before), int64(req.After)).Scan(&doc)
