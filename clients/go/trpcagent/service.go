@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"trpc.group/trpc-go/trpc-agent-go/event"
 	"trpc.group/trpc-go/trpc-agent-go/session"
@@ -36,6 +38,13 @@ var listPageSize = 500
 type Summarizer interface {
 	ShouldSummarize(sess *session.Session) bool
 	Summarize(ctx context.Context, sess *session.Session) (string, error)
+}
+
+// dbtx is what the service sends its statements through: the pool, or a
+// transaction in the tests that look at what one statement called.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // Option configures a Service.
@@ -78,6 +87,7 @@ func WithGetSessionHook(hooks ...session.GetSessionHook) Option {
 // session.WindowService) on agentstore.
 type Service struct {
 	pool         *pgxpool.Pool
+	db           dbtx // the pool (a transaction in tests)
 	ownPool      bool
 	sessionTTL   time.Duration
 	appStateTTL  time.Duration
@@ -96,7 +106,7 @@ var (
 
 // NewService returns a Service using pool; Close does not close pool.
 func NewService(pool *pgxpool.Pool, opts ...Option) *Service {
-	s := &Service{pool: pool}
+	s := &Service{pool: pool, db: pool}
 	for _, o := range opts {
 		o(s)
 	}
@@ -175,7 +185,7 @@ type sessionDoc struct {
 	UserID    string                     `json:"user_id"`
 	SessionID string                     `json:"session_id"`
 	State     map[string]json.RawMessage `json:"state"`
-	Events    []json.RawMessage          `json:"events"`
+	Events    []event.Event              `json:"events"` // decoded in the same pass as the document
 	Summaries map[string]struct {
 		Summary   json.RawMessage `json:"summary"`
 		UpdatedAt time.Time       `json:"updated_at"`
@@ -187,13 +197,9 @@ type sessionDoc struct {
 // toSession builds the framework's session (with its constructor) from a
 // get_session document.
 func (d *sessionDoc) toSession() (*session.Session, error) {
-	events := make([]event.Event, 0, len(d.Events))
-	for _, raw := range d.Events {
-		var e event.Event
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return nil, fmt.Errorf("agentstore: decode event: %w", err)
-		}
-		events = append(events, e)
+	events := d.Events
+	if events == nil {
+		events = []event.Event{}
 	}
 	summaries := make(map[string]*session.Summary, len(d.Summaries))
 	for k, v := range d.Summaries {
@@ -266,7 +272,7 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 		sid = key.SessionID
 	}
 	var doc []byte
-	err = s.pool.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
 		SELECT pg_catalog.jsonb_build_object(
 		         'id', c.id, 'app_name', c.app_name, 'user_id', c.user_id,
 		         'session_id', c.session_id, 'created_at', c.created_at,
@@ -283,7 +289,7 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 	}
 	var d sessionDoc
 	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("agentstore: decode session: %w", err)
 	}
 	return d.toSession()
 }
@@ -329,22 +335,27 @@ func (s *Service) getSession(ctx context.Context, key session.Key, opt *session.
 	// The session and the events of the tracks its state indexes (the
 	// framework's "tracks" key, a base64 JSON list), in one statement.
 	var doc, tracks []byte
-	err := s.pool.QueryRow(ctx, `
+	// get_session is called in FROM (a function in a flattened subquery
+	// would be evaluated once per reference), its document completed in a
+	// materialized CTE that the columns share.
+	err := s.db.QueryRow(ctx, `
+		WITH g AS MATERIALIZED (
+		  SELECT CASE WHEN $6::boolean IS NULL THEN s.doc
+		              ELSE s.doc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events', coalesce((
+		                     SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)
+		                       FROM (SELECT e.version, e.data FROM agentstore.events e
+		                              WHERE e.stream OPERATOR(pg_catalog.=)
+		                                    ('session-' OPERATOR(pg_catalog.||) (s.doc OPERATOR(pg_catalog.->>) 'id'))
+		                                AND e.deleted_at IS NULL
+		                              ORDER BY e.version DESC OFFSET $7::bigint LIMIT $8::bigint) w), '[]'))
+		         END AS doc
+		    FROM agentstore.get_session($1, $2, $3,
+		           CASE WHEN $6::boolean IS NULL THEN $4::integer ELSE 0 END, $5::timestamptz) AS s(doc))
 		SELECT g.doc,
 		       (SELECT pg_catalog.jsonb_object_agg(t.track, agentstore.get_track_events($1, $2, $3, t.track, $4::integer, $5::timestamptz))
 		          FROM pg_catalog.jsonb_array_elements_text(pg_catalog.convert_from(pg_catalog.decode(
 		                 g.doc OPERATOR(pg_catalog.->) 'state' OPERATOR(pg_catalog.->>) 'tracks', 'base64'), 'UTF8')::jsonb) AS t(track))
-		  FROM (SELECT CASE WHEN $6::boolean IS NULL THEN s.doc
-		                    ELSE s.doc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events', coalesce((
-		                           SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)
-		                             FROM (SELECT e.version, e.data FROM agentstore.events e
-		                                    WHERE e.stream OPERATOR(pg_catalog.=)
-		                                          ('session-' OPERATOR(pg_catalog.||) (s.doc OPERATOR(pg_catalog.->>) 'id'))
-		                                      AND e.deleted_at IS NULL
-		                                    ORDER BY e.version DESC OFFSET $7::bigint LIMIT $8::bigint) w), '[]'))
-		               END AS doc
-		          FROM (SELECT agentstore.get_session($1, $2, $3,
-		                         CASE WHEN $6::boolean IS NULL THEN $4::integer ELSE 0 END, $5::timestamptz) AS doc) s) g`,
+		  FROM g`,
 		key.AppName, key.UserID, key.SessionID, num, after, page, offset, limit).Scan(&doc, &tracks)
 	if err != nil {
 		return nil, fmt.Errorf("agentstore: get session: %w", err)
@@ -354,7 +365,7 @@ func (s *Service) getSession(ctx context.Context, key session.Key, opt *session.
 	}
 	var d sessionDoc
 	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("agentstore: decode session: %w", err)
 	}
 	sess, err := d.toSession()
 	if err != nil {
@@ -405,14 +416,17 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 		var next *string
 		var listed int64
 		var docs []byte
-		err := s.pool.QueryRow(ctx, `
+		// list_sessions and each get_session are called in FROM, so that
+		// each is evaluated once.
+		err := s.db.QueryRow(ctx, `
 			SELECT l.doc OPERATOR(pg_catalog.->>) 'next_page_token',
 			       pg_catalog.jsonb_array_length(l.doc OPERATOR(pg_catalog.->) 'sessions'),
-			       (SELECT pg_catalog.jsonb_agg(agentstore.get_session($1, $2, e.s OPERATOR(pg_catalog.->>) 'session_id',
-			                                                           $5::integer, $6::timestamptz) ORDER BY e.ord)
-			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord)
+			       (SELECT pg_catalog.jsonb_agg(g.doc ORDER BY e.ord)
+			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord),
+			               LATERAL agentstore.get_session($1, $2, e.s OPERATOR(pg_catalog.->>) 'session_id',
+			                                              $5::integer, $6::timestamptz) AS g(doc)
 			         WHERE e.ord OPERATOR(pg_catalog.>) $7::bigint AND e.ord OPERATOR(pg_catalog.<=) $8::bigint)
-			  FROM (SELECT agentstore.list_sessions($1, $2, $3, $4) AS doc) l`,
+			  FROM agentstore.list_sessions($1, $2, $3, $4) AS l(doc)`,
 			userKey.AppName, userKey.UserID, int32(listPageSize), token, num, after,
 			lo-seen, sat(hi, seen)).Scan(&next, &listed, &docs)
 		if err != nil {
@@ -421,7 +435,7 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 		var page []*sessionDoc
 		if docs != nil {
 			if err := json.Unmarshal(docs, &page); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("agentstore: decode sessions: %w", err)
 			}
 		}
 		for _, d := range page {
@@ -461,7 +475,7 @@ func (s *Service) DeleteSession(ctx context.Context, key session.Key, _ ...sessi
 	if err := key.CheckSessionKey(); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_session($1, $2, $3, $4)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_session($1, $2, $3, $4)`,
 		key.AppName, key.UserID, key.SessionID, s.hardDelete)
 	if err != nil {
 		return fmt.Errorf("agentstore: delete session: %w", err)
@@ -485,7 +499,7 @@ func (s *Service) UpdateAppState(ctx context.Context, appName string, state sess
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.set_app_state($1, e.key, e.value, $3::interval)
+	_, err = s.db.Exec(ctx, `SELECT agentstore.set_app_state($1, e.key, e.value, $3::interval)
 		FROM pg_catalog.jsonb_each($2::jsonb) e`, appName, st, ttlArg(s.appStateTTL))
 	if err != nil {
 		return fmt.Errorf("agentstore: update app state: %w", err)
@@ -498,7 +512,7 @@ func (s *Service) DeleteAppState(ctx context.Context, appName string, key string
 	if appName == "" {
 		return session.ErrAppNameRequired
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_app_state($1, $2)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_app_state($1, $2)`,
 		appName, strings.TrimPrefix(key, session.StateAppPrefix))
 	if err != nil {
 		return fmt.Errorf("agentstore: delete app state: %w", err)
@@ -531,7 +545,7 @@ func (s *Service) UpdateUserState(ctx context.Context, userKey session.UserKey, 
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.set_user_state($1, $2, e.key, e.value, $4::interval)
+	_, err = s.db.Exec(ctx, `SELECT agentstore.set_user_state($1, $2, e.key, e.value, $4::interval)
 		FROM pg_catalog.jsonb_each($3::jsonb) e`, userKey.AppName, userKey.UserID, st, ttlArg(s.userStateTTL))
 	if err != nil {
 		return fmt.Errorf("agentstore: update user state: %w", err)
@@ -552,7 +566,7 @@ func (s *Service) DeleteUserState(ctx context.Context, userKey session.UserKey, 
 	if err := userKey.CheckUserKey(); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_user_state($1, $2, $3)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_user_state($1, $2, $3)`,
 		userKey.AppName, userKey.UserID, strings.TrimPrefix(key, session.StateUserPrefix))
 	if err != nil {
 		return fmt.Errorf("agentstore: delete user state: %w", err)
@@ -562,7 +576,7 @@ func (s *Service) DeleteUserState(ctx context.Context, userKey session.UserKey, 
 
 func (s *Service) readState(ctx context.Context, sql string, args ...any) (session.StateMap, error) {
 	var doc []byte
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&doc); err != nil {
+	if err := s.db.QueryRow(ctx, sql, args...).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("agentstore: read state: %w", err)
 	}
 	raw := map[string]json.RawMessage{}
@@ -593,7 +607,7 @@ func (s *Service) UpdateSessionState(ctx context.Context, key session.Key, state
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb)`,
+	_, err = s.db.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb)`,
 		key.AppName, key.UserID, key.SessionID, st)
 	if err != nil {
 		return fmt.Errorf("agentstore: update session state: %w", err)
@@ -674,13 +688,13 @@ func (s *Service) appendEvent(ctx context.Context, sess *session.Session, e *eve
 				return err
 			}
 		}
-		_, err = s.pool.Exec(ctx, `SELECT FROM agentstore.append_event($1, $2, $3, $4::jsonb, $5::jsonb, session_ref => $6::bigint)`,
+		_, err = s.db.Exec(ctx, `SELECT FROM agentstore.append_event($1, $2, $3, $4::jsonb, $5::jsonb, session_ref => $6::bigint)`,
 			key.AppName, key.UserID, key.SessionID, doc, delta, sessionRef(sess))
 	} else {
 		if delta == nil {
 			delta = []byte("{}")
 		}
-		_, err = s.pool.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb, $5::bigint)`,
+		_, err = s.db.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb, $5::bigint)`,
 			key.AppName, key.UserID, key.SessionID, delta, sessionRef(sess))
 	}
 	if err != nil {
@@ -718,7 +732,7 @@ func (s *Service) CreateSessionSummary(ctx context.Context, sess *session.Sessio
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.put_session_summary($1, $2, $3, $4::jsonb, $5, $6::bigint)`,
+	_, err = s.db.Exec(ctx, `SELECT agentstore.put_session_summary($1, $2, $3, $4::jsonb, $5, $6::bigint)`,
 		key.AppName, key.UserID, key.SessionID, doc, filterKey, sessionRef(sess))
 	if err != nil {
 		return fmt.Errorf("agentstore: put session summary: %w", err)
@@ -764,7 +778,7 @@ func (s *Service) GetSessionSummaryText(ctx context.Context, sess *session.Sessi
 		return sum.Summary, true
 	}
 	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT agentstore.get_session_summary($1, $2, $3, $4)`,
+	err := s.db.QueryRow(ctx, `SELECT agentstore.get_session_summary($1, $2, $3, $4)`,
 		key.AppName, key.UserID, key.SessionID, o.FilterKey).Scan(&doc)
 	if err != nil || doc == nil {
 		return "", false
@@ -808,7 +822,7 @@ func (s *Service) AppendTrackEvent(ctx context.Context, sess *session.Session, e
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `
+	_, err = s.db.Exec(ctx, `
 		SELECT FROM agentstore.append_track_event($1, $2, $3, $4, $5::jsonb, session_ref => $7::bigint) a,
 		            agentstore.update_session_state($1, $2, $3, $6::jsonb, $7::bigint) u`,
 		key.AppName, key.UserID, key.SessionID, string(e.Track), doc, delta, sessionRef(sess))
@@ -827,7 +841,7 @@ func (s *Service) GetTrackEvents(ctx context.Context, key session.Key, track ses
 	}
 	num, after := windowArgs(applyOptions(opts))
 	var doc []byte
-	if err := s.pool.QueryRow(ctx, `SELECT agentstore.get_track_events($1, $2, $3, $4, $5::integer, $6::timestamptz)`,
+	if err := s.db.QueryRow(ctx, `SELECT agentstore.get_track_events($1, $2, $3, $4, $5::integer, $6::timestamptz)`,
 		key.AppName, key.UserID, key.SessionID, string(track), num, after).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("agentstore: get track events: %w", err)
 	}
@@ -910,7 +924,7 @@ func (s *Service) GetEventWindow(ctx context.Context, req session.EventWindowReq
 	// The neighbours are read in LATERAL subqueries keyed by the anchor's
 	// stream and version, so that each walks the primary key from the
 	// anchor and stops at its limit.
-	err := s.pool.QueryRow(ctx, `
+	err := s.db.QueryRow(ctx, `
 		WITH a AS (
 		  SELECT e.stream, e.version, e.data, e.created_at
 		    FROM agentstore.sessions s, agentstore.events e

@@ -778,3 +778,68 @@ func TestHooks(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentstoreOneCallPerRead: a read calls agentstore's function once per
+// statement.  A function used more than once in the statement must not be
+// evaluated once per use (a subquery in FROM is flattened into its
+// references): GetSession with and without an event page calls get_session
+// once, a page of ListSessions calls list_sessions once (and get_session
+// once per session listed).  Counted with pg_stat_xact_user_functions in one
+// transaction.  Before the fix: get_session 2 times per GetSession (8 with a
+// page), list_sessions 3 times per page.
+func TestAgentstoreOneCallPerRead(t *testing.T) {
+	pool := testPool(t)
+	app := uniq("app")
+	svc := NewService(pool)
+	for _, sid := range []string{"s1", "s2"} {
+		sess, err := svc.CreateSession(ctx, session.Key{AppName: app, UserID: "u", SessionID: sid}, nil)
+		must(t, err)
+		must(t, svc.AppendEvent(ctx, sess, userEvent("q")))
+		must(t, svc.AppendTrackEvent(ctx, sess, &session.TrackEvent{Track: "ui", Payload: json.RawMessage(`{"a":1}`), Timestamp: time.Now()}))
+	}
+	key := session.Key{AppName: app, UserID: "u", SessionID: "s1"}
+	for name, c := range map[string]struct {
+		read func(s *Service) error
+		want map[string]int64
+	}{
+		"GetSession": {func(s *Service) error { _, err := s.GetSession(ctx, key); return err },
+			map[string]int64{"get_session": 1, "get_track_events": 1}},
+		"GetSession with a page": {func(s *Service) error {
+			_, err := s.GetSession(ctx, key, session.WithGetSessionEventPage(0, 5))
+			return err
+		}, map[string]int64{"get_session": 1, "get_track_events": 1}},
+		"ListSessions": {func(s *Service) error {
+			_, err := s.ListSessions(ctx, session.UserKey{AppName: app, UserID: "u"})
+			return err
+		}, map[string]int64{"list_sessions": 1, "get_session": 2}},
+	} {
+		tx, err := pool.Begin(ctx)
+		must(t, err)
+		_, err = tx.Exec(ctx, `SET LOCAL track_functions = 'all'`)
+		must(t, err)
+		// The view shows the backend's counts not yet reported, which may
+		// include earlier transactions': count the difference (nothing is
+		// reported inside a transaction).
+		counts := func() map[string]int64 {
+			out := map[string]int64{}
+			for fn := range c.want {
+				var calls int64
+				must(t, tx.QueryRow(ctx, `SELECT coalesce(sum(calls), 0) FROM pg_catalog.pg_stat_xact_user_functions
+					WHERE schemaname = 'agentstore' AND funcname = $1`, fn).Scan(&calls))
+				out[fn] = calls
+			}
+			return out
+		}
+		before := counts()
+		s := NewService(pool)
+		s.db = tx
+		must(t, c.read(s))
+		after := counts()
+		for fn, want := range c.want {
+			if got := after[fn] - before[fn]; got != want {
+				t.Errorf("%s: %s called %d times, want %d", name, fn, got, want)
+			}
+		}
+		_ = tx.Rollback(ctx)
+	}
+}
