@@ -784,7 +784,7 @@ func TestHooks(t *testing.T) {
 // evaluated once per use (a subquery in FROM is flattened into its
 // references): GetSession with and without an event page calls get_session
 // once, a page of ListSessions calls list_sessions once (and get_session
-// once per session listed).  Counted with pg_stat_xact_user_functions in one
+// once per session it returns).  Counted with pg_stat_xact_user_functions in one
 // transaction.  Before the fix: get_session 2 times per GetSession (8 with a
 // page), list_sessions 3 times per page.
 func TestAgentstoreOneCallPerRead(t *testing.T) {
@@ -812,6 +812,10 @@ func TestAgentstoreOneCallPerRead(t *testing.T) {
 			_, err := s.ListSessions(ctx, session.UserKey{AppName: app, UserID: "u"})
 			return err
 		}, map[string]int64{"list_sessions": 1, "get_session": 2}},
+		"ListSessions, a page of one": {func(s *Service) error {
+			_, err := s.ListSessions(ctx, session.UserKey{AppName: app, UserID: "u"}, session.WithListSessionPage(1, 1))
+			return err
+		}, map[string]int64{"list_sessions": 1, "get_session": 1}},
 	} {
 		tx, err := pool.Begin(ctx)
 		must(t, err)
