@@ -52,7 +52,8 @@ has_function() {
 	[ "$(q "SELECT to_regprocedure('$1') IS NOT NULL")" = t ]
 }
 
-# report SCENARIO BASELINE BASELINE_VALUE AGENTSTORE_VALUE UNIT higher|lower
+# report SCENARIO BASELINE BASELINE_VALUE AGENTSTORE_VALUE UNIT higher|lower|-
+# ("-": a figure with no better direction, printed without a ratio).
 # Records one row of the result table.  A value of "-" means not measured
 # (for instance, the agentstore side of a feature that does not exist yet).
 report() {

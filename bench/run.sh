@@ -76,6 +76,7 @@ echo "agentstore benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(psql -qAtX -
 awk -F'\t' '
 	function ratio(b, a, dir) {
 		if (b == "-" || a == "-" || b + 0 == 0 || a + 0 == 0) return "-"
+		if (dir != "lower" && dir != "higher") return "-"
 		return sprintf("%.2fx", dir == "lower" ? b / a : a / b)
 	}
 	BEGIN {

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,11 @@ func TestBenchUpsert(t *testing.T) {
 	}
 	defer db.Close()
 	pad := strings.Repeat("x", 700) // about 1.5 kB per session, as agent-go's sessions
-	for _, n := range []int{20000, 100000} {
+	scale := 1.0
+	if v, err := strconv.ParseFloat(os.Getenv("BENCH_SCALE"), 64); err == nil && v > 0 {
+		scale = v
+	}
+	for _, n := range []int{max(1000, int(20000*scale)), max(1000, int(100000*scale))} {
 		sessions := benchSessions(n, pad)
 		if _, err := db.Exec(`DROP TABLE IF EXISTS sessions;
 			CREATE TABLE sessions (session_id VARCHAR(255) PRIMARY KEY, agent_id VARCHAR(255), team_id VARCHAR(255),
@@ -75,6 +80,8 @@ func TestBenchUpsert(t *testing.T) {
 			dOurs := time.Since(t0)
 			t.Logf("%d sessions, %s: agent-go's writer %.2fs, agentstore %.2fs, ratio %.2fx",
 				n, phase, dTheirs.Seconds(), dOurs.Seconds(), dTheirs.Seconds()/dOurs.Seconds())
+			fmt.Printf("bench-row\tagent-go UpsertSessions, %d sessions, %s\tits batch writer (temp table + COPY + upsert)\t%.3f\t%.3f\ts\tlower\n",
+				n, phase, dTheirs.Seconds(), dOurs.Seconds())
 		}
 		_, _ = db.Exec(`DROP TABLE sessions`)
 		_, _ = pool.Exec(ctx, `DELETE FROM agentstore.sessions WHERE app_name = $1`, ours.appName)

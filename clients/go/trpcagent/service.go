@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"trpc.group/trpc-go/trpc-agent-go/event"
 	"trpc.group/trpc-go/trpc-agent-go/session"
@@ -36,6 +38,13 @@ var listPageSize = 500
 type Summarizer interface {
 	ShouldSummarize(sess *session.Session) bool
 	Summarize(ctx context.Context, sess *session.Session) (string, error)
+}
+
+// dbtx is what the service sends its statements through: the pool, or a
+// transaction in the tests that look at what one statement called.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // Option configures a Service.
@@ -59,25 +68,45 @@ func WithHardDelete(hard bool) Option { return func(s *Service) { s.hardDelete =
 // EnqueueSummaryJob.  Without one they do nothing, as in the framework.
 func WithSummarizer(sum Summarizer) Option { return func(s *Service) { s.summarizer = sum } }
 
-// Service implements session.Service (and session.TrackService) on agentstore.
+// WithAppendEventHook adds AppendEvent hooks (session.AppendEventHook),
+// run in order around the write as the framework's services run them: a
+// hook calls next() to go on, or returns without calling it to skip the
+// write.
+func WithAppendEventHook(hooks ...session.AppendEventHook) Option {
+	return func(s *Service) { s.appendHooks = append(s.appendHooks, hooks...) }
+}
+
+// WithGetSessionHook adds GetSession hooks (session.GetSessionHook), run in
+// order around the read: a hook calls next() to read the session and may
+// change or replace what it returns.
+func WithGetSessionHook(hooks ...session.GetSessionHook) Option {
+	return func(s *Service) { s.getHooks = append(s.getHooks, hooks...) }
+}
+
+// Service implements session.Service (and session.TrackService and
+// session.WindowService) on agentstore.
 type Service struct {
 	pool         *pgxpool.Pool
+	db           dbtx // the pool (a transaction in tests)
 	ownPool      bool
 	sessionTTL   time.Duration
 	appStateTTL  time.Duration
 	userStateTTL time.Duration
 	hardDelete   bool
 	summarizer   Summarizer
+	appendHooks  []session.AppendEventHook
+	getHooks     []session.GetSessionHook
 }
 
 var (
-	_ session.Service      = (*Service)(nil)
-	_ session.TrackService = (*Service)(nil)
+	_ session.Service       = (*Service)(nil)
+	_ session.TrackService  = (*Service)(nil)
+	_ session.WindowService = (*Service)(nil)
 )
 
 // NewService returns a Service using pool; Close does not close pool.
 func NewService(pool *pgxpool.Pool, opts ...Option) *Service {
-	s := &Service{pool: pool}
+	s := &Service{pool: pool, db: pool}
 	for _, o := range opts {
 		o(s)
 	}
@@ -156,7 +185,7 @@ type sessionDoc struct {
 	UserID    string                     `json:"user_id"`
 	SessionID string                     `json:"session_id"`
 	State     map[string]json.RawMessage `json:"state"`
-	Events    []json.RawMessage          `json:"events"`
+	Events    []event.Event              `json:"events"` // decoded in the same pass as the document
 	Summaries map[string]struct {
 		Summary   json.RawMessage `json:"summary"`
 		UpdatedAt time.Time       `json:"updated_at"`
@@ -168,13 +197,9 @@ type sessionDoc struct {
 // toSession builds the framework's session (with its constructor) from a
 // get_session document.
 func (d *sessionDoc) toSession() (*session.Session, error) {
-	events := make([]event.Event, 0, len(d.Events))
-	for _, raw := range d.Events {
-		var e event.Event
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return nil, fmt.Errorf("agentstore: decode event: %w", err)
-		}
-		events = append(events, e)
+	events := d.Events
+	if events == nil {
+		events = []event.Event{}
 	}
 	summaries := make(map[string]*session.Summary, len(d.Summaries))
 	for k, v := range d.Summaries {
@@ -247,7 +272,7 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 		sid = key.SessionID
 	}
 	var doc []byte
-	err = s.pool.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
 		SELECT pg_catalog.jsonb_build_object(
 		         'id', c.id, 'app_name', c.app_name, 'user_id', c.user_id,
 		         'session_id', c.session_id, 'created_at', c.created_at,
@@ -264,33 +289,74 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 	}
 	var d sessionDoc
 	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("agentstore: decode session: %w", err)
 	}
 	return d.toSession()
 }
 
 // GetSession reads the session with its last events (agentstore.get_session)
 // and applies the framework's own window rule (ApplyEventFiltering: the
-// window starts at a user message).  nil, nil when there is no such session.
+// window starts at a user message); with WithGetSessionEventPage, the page
+// of events instead, unfiltered, as trpc-agent-go's Postgres service returns
+// it.  nil, nil when there is no such session.
 func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...session.Option) (*session.Session, error) {
 	if err := key.CheckSessionKey(); err != nil {
 		return nil, err
 	}
 	opt := applyOptions(opts)
-	if err := session.ValidateGetSessionOptions(opt, false); err != nil {
+	if err := session.ValidateGetSessionOptions(opt, true); err != nil {
 		return nil, err
 	}
+	if len(s.getHooks) == 0 {
+		return s.getSession(ctx, key, opt)
+	}
+	hctx := &session.GetSessionContext{Context: ctx, Key: key, Options: opt}
+	var run func(i int) (*session.Session, error)
+	run = func(i int) (*session.Session, error) {
+		if i == len(s.getHooks) {
+			return s.getSession(hctx.Context, hctx.Key, hctx.Options)
+		}
+		return s.getHooks[i](hctx, func() (*session.Session, error) { return run(i + 1) })
+	}
+	return run(0)
+}
+
+// getSession is GetSession past its argument checks and hooks.
+func (s *Service) getSession(ctx context.Context, key session.Key, opt *session.Options) (*session.Session, error) {
 	num, after := windowArgs(opt)
+	// WithGetSessionEventPage: get_session without events, and the page
+	// (offset and limit counted from the newest event, returned oldest
+	// first, as trpc-agent-go's Postgres service pages) read from the
+	// session's stream in the same statement.
+	var page, offset, limit any
+	if p := opt.EventPage; p != nil {
+		page, offset, limit = true, int64(p.Offset), int64(p.Limit)
+	}
 	// The session and the events of the tracks its state indexes (the
 	// framework's "tracks" key, a base64 JSON list), in one statement.
 	var doc, tracks []byte
-	err := s.pool.QueryRow(ctx, `
+	// get_session is called in FROM (a function in a flattened subquery
+	// would be evaluated once per reference), its document completed in a
+	// materialized CTE that the columns share.
+	err := s.db.QueryRow(ctx, `
+		WITH g AS MATERIALIZED (
+		  SELECT CASE WHEN $6::boolean IS NULL THEN s.doc
+		              ELSE s.doc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events', coalesce((
+		                     SELECT pg_catalog.jsonb_agg(w.data ORDER BY w.version)
+		                       FROM (SELECT e.version, e.data FROM agentstore.events e
+		                              WHERE e.stream OPERATOR(pg_catalog.=)
+		                                    ('session-' OPERATOR(pg_catalog.||) (s.doc OPERATOR(pg_catalog.->>) 'id'))
+		                                AND e.deleted_at IS NULL
+		                              ORDER BY e.version DESC OFFSET $7::bigint LIMIT $8::bigint) w), '[]'))
+		         END AS doc
+		    FROM agentstore.get_session($1, $2, $3,
+		           CASE WHEN $6::boolean IS NULL THEN $4::integer ELSE 0 END, $5::timestamptz) AS s(doc))
 		SELECT g.doc,
 		       (SELECT pg_catalog.jsonb_object_agg(t.track, agentstore.get_track_events($1, $2, $3, t.track, $4::integer, $5::timestamptz))
 		          FROM pg_catalog.jsonb_array_elements_text(pg_catalog.convert_from(pg_catalog.decode(
 		                 g.doc OPERATOR(pg_catalog.->) 'state' OPERATOR(pg_catalog.->>) 'tracks', 'base64'), 'UTF8')::jsonb) AS t(track))
-		  FROM (SELECT agentstore.get_session($1, $2, $3, $4::integer, $5::timestamptz) AS doc) g`,
-		key.AppName, key.UserID, key.SessionID, num, after).Scan(&doc, &tracks)
+		  FROM g`,
+		key.AppName, key.UserID, key.SessionID, num, after, page, offset, limit).Scan(&doc, &tracks)
 	if err != nil {
 		return nil, fmt.Errorf("agentstore: get session: %w", err)
 	}
@@ -299,7 +365,7 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 	}
 	var d sessionDoc
 	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("agentstore: decode session: %w", err)
 	}
 	sess, err := d.toSession()
 	if err != nil {
@@ -316,7 +382,9 @@ func (s *Service) GetSession(ctx context.Context, key session.Key, opts ...sessi
 			sess.Tracks[tr] = &session.TrackEvents{Track: tr, Events: evs}
 		}
 	}
-	sess.ApplyEventFiltering(session.WithEventNum(opt.EventNum), session.WithEventTime(opt.EventTime))
+	if opt.EventPage == nil {
+		sess.ApplyEventFiltering(session.WithEventNum(opt.EventNum), session.WithEventTime(opt.EventTime))
+	}
 	return sess, nil
 }
 
@@ -348,14 +416,17 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 		var next *string
 		var listed int64
 		var docs []byte
-		err := s.pool.QueryRow(ctx, `
+		// list_sessions and each get_session are called in FROM, so that
+		// each is evaluated once.
+		err := s.db.QueryRow(ctx, `
 			SELECT l.doc OPERATOR(pg_catalog.->>) 'next_page_token',
 			       pg_catalog.jsonb_array_length(l.doc OPERATOR(pg_catalog.->) 'sessions'),
-			       (SELECT pg_catalog.jsonb_agg(agentstore.get_session($1, $2, e.s OPERATOR(pg_catalog.->>) 'session_id',
-			                                                           $5::integer, $6::timestamptz) ORDER BY e.ord)
-			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord)
+			       (SELECT pg_catalog.jsonb_agg(g.doc ORDER BY e.ord)
+			          FROM pg_catalog.jsonb_array_elements(l.doc OPERATOR(pg_catalog.->) 'sessions') WITH ORDINALITY AS e(s, ord),
+			               LATERAL agentstore.get_session($1, $2, e.s OPERATOR(pg_catalog.->>) 'session_id',
+			                                              $5::integer, $6::timestamptz) AS g(doc)
 			         WHERE e.ord OPERATOR(pg_catalog.>) $7::bigint AND e.ord OPERATOR(pg_catalog.<=) $8::bigint)
-			  FROM (SELECT agentstore.list_sessions($1, $2, $3, $4) AS doc) l`,
+			  FROM agentstore.list_sessions($1, $2, $3, $4) AS l(doc)`,
 			userKey.AppName, userKey.UserID, int32(listPageSize), token, num, after,
 			lo-seen, sat(hi, seen)).Scan(&next, &listed, &docs)
 		if err != nil {
@@ -364,7 +435,7 @@ func (s *Service) ListSessions(ctx context.Context, userKey session.UserKey, opt
 		var page []*sessionDoc
 		if docs != nil {
 			if err := json.Unmarshal(docs, &page); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("agentstore: decode sessions: %w", err)
 			}
 		}
 		for _, d := range page {
@@ -404,7 +475,7 @@ func (s *Service) DeleteSession(ctx context.Context, key session.Key, _ ...sessi
 	if err := key.CheckSessionKey(); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_session($1, $2, $3, $4)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_session($1, $2, $3, $4)`,
 		key.AppName, key.UserID, key.SessionID, s.hardDelete)
 	if err != nil {
 		return fmt.Errorf("agentstore: delete session: %w", err)
@@ -428,7 +499,7 @@ func (s *Service) UpdateAppState(ctx context.Context, appName string, state sess
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.set_app_state($1, e.key, e.value, $3::interval)
+	_, err = s.db.Exec(ctx, `SELECT agentstore.set_app_state($1, e.key, e.value, $3::interval)
 		FROM pg_catalog.jsonb_each($2::jsonb) e`, appName, st, ttlArg(s.appStateTTL))
 	if err != nil {
 		return fmt.Errorf("agentstore: update app state: %w", err)
@@ -441,7 +512,7 @@ func (s *Service) DeleteAppState(ctx context.Context, appName string, key string
 	if appName == "" {
 		return session.ErrAppNameRequired
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_app_state($1, $2)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_app_state($1, $2)`,
 		appName, strings.TrimPrefix(key, session.StateAppPrefix))
 	if err != nil {
 		return fmt.Errorf("agentstore: delete app state: %w", err)
@@ -474,7 +545,7 @@ func (s *Service) UpdateUserState(ctx context.Context, userKey session.UserKey, 
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.set_user_state($1, $2, e.key, e.value, $4::interval)
+	_, err = s.db.Exec(ctx, `SELECT agentstore.set_user_state($1, $2, e.key, e.value, $4::interval)
 		FROM pg_catalog.jsonb_each($3::jsonb) e`, userKey.AppName, userKey.UserID, st, ttlArg(s.userStateTTL))
 	if err != nil {
 		return fmt.Errorf("agentstore: update user state: %w", err)
@@ -495,7 +566,7 @@ func (s *Service) DeleteUserState(ctx context.Context, userKey session.UserKey, 
 	if err := userKey.CheckUserKey(); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `SELECT agentstore.delete_user_state($1, $2, $3)`,
+	_, err := s.db.Exec(ctx, `SELECT agentstore.delete_user_state($1, $2, $3)`,
 		userKey.AppName, userKey.UserID, strings.TrimPrefix(key, session.StateUserPrefix))
 	if err != nil {
 		return fmt.Errorf("agentstore: delete user state: %w", err)
@@ -505,7 +576,7 @@ func (s *Service) DeleteUserState(ctx context.Context, userKey session.UserKey, 
 
 func (s *Service) readState(ctx context.Context, sql string, args ...any) (session.StateMap, error) {
 	var doc []byte
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&doc); err != nil {
+	if err := s.db.QueryRow(ctx, sql, args...).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("agentstore: read state: %w", err)
 	}
 	raw := map[string]json.RawMessage{}
@@ -536,7 +607,7 @@ func (s *Service) UpdateSessionState(ctx context.Context, key session.Key, state
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb)`,
+	_, err = s.db.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb)`,
 		key.AppName, key.UserID, key.SessionID, st)
 	if err != nil {
 		return fmt.Errorf("agentstore: update session state: %w", err)
@@ -570,6 +641,28 @@ func (s *Service) AppendEvent(ctx context.Context, sess *session.Session, e *eve
 	if e == nil {
 		return errors.New("agentstore: append event: event is nil")
 	}
+	if len(s.appendHooks) == 0 {
+		return s.appendEvent(ctx, sess, e, key, opts...)
+	}
+	hctx := &session.AppendEventContext{Context: ctx, Session: sess, Event: e, Key: key}
+	var run func(i int) error
+	run = func(i int) error {
+		if i == len(s.appendHooks) {
+			return s.appendEvent(hctx.Context, hctx.Session, hctx.Event, hctx.Key, opts...)
+		}
+		return s.appendHooks[i](hctx, func() error { return run(i + 1) })
+	}
+	return run(0)
+}
+
+// appendEvent is AppendEvent past its argument checks and hooks.
+func (s *Service) appendEvent(ctx context.Context, sess *session.Session, e *event.Event, key session.Key, opts ...session.Option) error {
+	if sess == nil {
+		return session.ErrNilSession
+	}
+	if e == nil {
+		return errors.New("agentstore: append event: event is nil")
+	}
 	sess.UpdateUserSession(e, opts...)
 
 	var delta []byte
@@ -595,13 +688,13 @@ func (s *Service) AppendEvent(ctx context.Context, sess *session.Session, e *eve
 				return err
 			}
 		}
-		_, err = s.pool.Exec(ctx, `SELECT FROM agentstore.append_event($1, $2, $3, $4::jsonb, $5::jsonb, session_ref => $6::bigint)`,
+		_, err = s.db.Exec(ctx, `SELECT FROM agentstore.append_event($1, $2, $3, $4::jsonb, $5::jsonb, session_ref => $6::bigint)`,
 			key.AppName, key.UserID, key.SessionID, doc, delta, sessionRef(sess))
 	} else {
 		if delta == nil {
 			delta = []byte("{}")
 		}
-		_, err = s.pool.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb, $5::bigint)`,
+		_, err = s.db.Exec(ctx, `SELECT agentstore.update_session_state($1, $2, $3, $4::jsonb, $5::bigint)`,
 			key.AppName, key.UserID, key.SessionID, delta, sessionRef(sess))
 	}
 	if err != nil {
@@ -639,7 +732,7 @@ func (s *Service) CreateSessionSummary(ctx context.Context, sess *session.Sessio
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `SELECT agentstore.put_session_summary($1, $2, $3, $4::jsonb, $5, $6::bigint)`,
+	_, err = s.db.Exec(ctx, `SELECT agentstore.put_session_summary($1, $2, $3, $4::jsonb, $5, $6::bigint)`,
 		key.AppName, key.UserID, key.SessionID, doc, filterKey, sessionRef(sess))
 	if err != nil {
 		return fmt.Errorf("agentstore: put session summary: %w", err)
@@ -685,7 +778,7 @@ func (s *Service) GetSessionSummaryText(ctx context.Context, sess *session.Sessi
 		return sum.Summary, true
 	}
 	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT agentstore.get_session_summary($1, $2, $3, $4)`,
+	err := s.db.QueryRow(ctx, `SELECT agentstore.get_session_summary($1, $2, $3, $4)`,
 		key.AppName, key.UserID, key.SessionID, o.FilterKey).Scan(&doc)
 	if err != nil || doc == nil {
 		return "", false
@@ -729,7 +822,7 @@ func (s *Service) AppendTrackEvent(ctx context.Context, sess *session.Session, e
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `
+	_, err = s.db.Exec(ctx, `
 		SELECT FROM agentstore.append_track_event($1, $2, $3, $4, $5::jsonb, session_ref => $7::bigint) a,
 		            agentstore.update_session_state($1, $2, $3, $6::jsonb, $7::bigint) u`,
 		key.AppName, key.UserID, key.SessionID, string(e.Track), doc, delta, sessionRef(sess))
@@ -748,7 +841,7 @@ func (s *Service) GetTrackEvents(ctx context.Context, key session.Key, track ses
 	}
 	num, after := windowArgs(applyOptions(opts))
 	var doc []byte
-	if err := s.pool.QueryRow(ctx, `SELECT agentstore.get_track_events($1, $2, $3, $4, $5::integer, $6::timestamptz)`,
+	if err := s.db.QueryRow(ctx, `SELECT agentstore.get_track_events($1, $2, $3, $4, $5::integer, $6::timestamptz)`,
 		key.AppName, key.UserID, key.SessionID, string(track), num, after).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("agentstore: get track events: %w", err)
 	}
@@ -775,4 +868,109 @@ func compactPayloads(evs []session.TrackEvent) {
 			evs[i].Payload = b.Bytes()
 		}
 	}
+}
+
+// ---------------------------------------------------------------- event window
+
+// windowEvent is the SQL test of the framework's window rule for one event
+// row e of the session's stream (session/internal/window EventAllowed): a complete response whose
+// first choice's message has no tool calls, a user, assistant or tool role
+// (no role: assistant; a tool id: tool) and some text (content, else the text
+// content parts).  $5 is the role filter (NULL: any).  Whitespace is trimmed
+// as ASCII whitespace (Go's strings.TrimSpace also trims Unicode spaces).
+const windowEvent = `
+	e.deleted_at IS NULL
+	AND pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.=) 'array'
+	AND pg_catalog.jsonb_array_length(e.data OPERATOR(pg_catalog.->) 'choices') OPERATOR(pg_catalog.>) 0
+	AND NOT coalesce((e.data OPERATOR(pg_catalog.->>) 'is_partial')::boolean, false)
+	AND coalesce(pg_catalog.jsonb_array_length(
+	      CASE pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.#>) '{choices,0,message,tool_calls}') WHEN 'array'
+	      THEN e.data OPERATOR(pg_catalog.#>) '{choices,0,message,tool_calls}' END), 0) OPERATOR(pg_catalog.=) 0
+	AND (CASE WHEN coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,tool_id}', '') OPERATOR(pg_catalog.<>) ''
+	            OR e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}' OPERATOR(pg_catalog.=) 'tool' THEN 'tool'
+	          WHEN coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}', '') OPERATOR(pg_catalog.=) '' THEN 'assistant'
+	          ELSE e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,role}' END)
+	    OPERATOR(pg_catalog.=) ANY (coalesce($5::text[], '{user,assistant,tool}'))
+	AND (pg_catalog.btrim(coalesce(e.data OPERATOR(pg_catalog.#>>) '{choices,0,message,content}', ''), E' \t\n\r\f\v') OPERATOR(pg_catalog.<>) ''
+	     OR EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(
+	                  CASE pg_catalog.jsonb_typeof(e.data OPERATOR(pg_catalog.#>) '{choices,0,message,content_parts}') WHEN 'array'
+	                  THEN e.data OPERATOR(pg_catalog.#>) '{choices,0,message,content_parts}' ELSE '[]' END) p
+	                 WHERE pg_catalog.btrim(coalesce(p OPERATOR(pg_catalog.->>) 'text', ''), E' \t\n\r\f\v') OPERATOR(pg_catalog.<>) ''))`
+
+// GetEventWindow returns the anchor event and up to Before/After events
+// around it that pass the framework's window rule (and the role filter), in
+// stream order, with the time agentstore stored each one (one statement:
+// the anchor through the session stream's event-id index, its neighbours
+// through the version index).  An anchor that is absent, or does not pass
+// the rule, is session.ErrEventWindowAnchorNotFound, as in the framework.
+func (s *Service) GetEventWindow(ctx context.Context, req session.EventWindowRequest) (*session.EventWindow, error) {
+	if err := req.Key.CheckSessionKey(); err != nil {
+		return nil, err
+	}
+	anchorID := strings.TrimSpace(req.AnchorEventID)
+	if anchorID == "" {
+		return nil, fmt.Errorf("anchor event id is required")
+	}
+	if req.Before < 0 || req.After < 0 {
+		return nil, fmt.Errorf("event window requires before >= 0 and after >= 0")
+	}
+	var roles []string
+	for _, r := range req.Roles {
+		if t := strings.TrimSpace(string(r)); t != "" {
+			roles = append(roles, t)
+		}
+	}
+	var doc []byte
+	// The neighbours are read in LATERAL subqueries keyed by the anchor's
+	// stream and version, so that each walks the primary key from the
+	// anchor and stops at its limit.
+	err := s.db.QueryRow(ctx, `
+		WITH a AS (
+		  SELECT e.stream, e.version, e.data, e.created_at
+		    FROM agentstore.sessions s, agentstore.events e
+		   WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2
+		     AND s.session_id OPERATOR(pg_catalog.=) $3 AND s.deleted_at IS NULL
+		     AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+		     AND e.stream OPERATOR(pg_catalog.=) ('session-' OPERATOR(pg_catalog.||) s.id)
+		     AND e.event_id OPERATOR(pg_catalog.=) $4 AND `+windowEvent+`)
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('event', w.data, 'created_at', w.created_at) ORDER BY w.version)
+		  FROM (SELECT a.version, a.data, a.created_at FROM a
+		        UNION ALL
+		        SELECT b.* FROM a, LATERAL (
+		          SELECT e.version, e.data, e.created_at FROM agentstore.events e
+		           WHERE e.stream OPERATOR(pg_catalog.=) a.stream AND e.version OPERATOR(pg_catalog.<) a.version
+		             AND `+windowEvent+`
+		           ORDER BY e.stream DESC, e.version DESC LIMIT $6) b
+		        UNION ALL
+		        SELECT f.* FROM a, LATERAL (
+		          SELECT e.version, e.data, e.created_at FROM agentstore.events e
+		           WHERE e.stream OPERATOR(pg_catalog.=) a.stream AND e.version OPERATOR(pg_catalog.>) a.version
+		             AND `+windowEvent+`
+		           ORDER BY e.stream, e.version LIMIT $7) f) w
+		 WHERE EXISTS (SELECT FROM a)`,
+		req.Key.AppName, req.Key.UserID, req.Key.SessionID, anchorID, roles,
+		int64(req.Before), int64(req.After)).Scan(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("agentstore: get event window: %w", err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("%w: %s", session.ErrEventWindowAnchorNotFound, anchorID)
+	}
+	var rows []struct {
+		Event     json.RawMessage `json:"event"`
+		CreatedAt time.Time       `json:"created_at"`
+	}
+	if err := json.Unmarshal(doc, &rows); err != nil {
+		return nil, err
+	}
+	out := &session.EventWindow{SessionKey: req.Key, AnchorEventID: anchorID,
+		Entries: make([]session.EventWindowEntry, 0, len(rows))}
+	for _, r := range rows {
+		var e event.Event
+		if err := json.Unmarshal(r.Event, &e); err != nil {
+			return nil, fmt.Errorf("agentstore: decode event: %w", err)
+		}
+		out.Entries = append(out.Entries, session.EventWindowEntry{Event: e, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
 }

@@ -585,3 +585,265 @@ func TestTrackEvents(t *testing.T) {
 		eq(t, "a2a payload", string(a2a.Events[0].Payload), `{"n":2}`)
 	})
 }
+
+// TestEventWindow: session.WindowService (GetEventWindow) on both services:
+// the anchor and its neighbours that carry text (tool calls and events
+// without text are skipped; a tool result counts as role tool), the role
+// filter, and the errors.
+func TestEventWindow(t *testing.T) {
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		ws, ok := svc.(session.WindowService)
+		if !ok {
+			t.Fatalf("%T does not implement session.WindowService", svc)
+		}
+		key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+		sess, err := svc.CreateSession(ctx, key, nil)
+		must(t, err)
+		call := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleAssistant, ToolCalls: []model.ToolCall{{Type: "function", ID: "c1",
+				Function: model.FunctionDefinitionParam{Name: "lookup", Arguments: []byte(`{}`)}}}}}}})
+		result := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleTool, ToolID: "c1", ToolName: "lookup", Content: "42"}}}})
+		blank := assistantEvent("   ")
+		parts := event.NewResponseEvent("inv", "agent", &model.Response{Choices: []model.Choice{{Message: model.Message{
+			Role: model.RoleAssistant, ContentParts: []model.ContentPart{{Type: model.ContentTypeText, Text: strPtr(" from parts ")}}}}}})
+		q0, a0, q1, a1 := userEvent("q0"), assistantEvent("a0"), userEvent("q1"), assistantEvent("a1")
+		for _, e := range []*event.Event{q0, a0, call, result, blank, parts, q1, a1} {
+			must(t, svc.AppendEvent(ctx, sess, e))
+		}
+		ids := func(w *session.EventWindow) string {
+			var out []string
+			for _, en := range w.Entries {
+				if en.CreatedAt.IsZero() {
+					t.Fatalf("entry %s without a time", en.Event.ID)
+				}
+				out = append(out, en.Event.ID)
+			}
+			return strings.Join(out, ",")
+		}
+		join := func(es ...*event.Event) string {
+			var out []string
+			for _, e := range es {
+				out = append(out, e.ID)
+			}
+			return strings.Join(out, ",")
+		}
+
+		w, err := ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: a0.ID, Before: 1, After: 2})
+		must(t, err)
+		eq(t, "window around a0", ids(w), join(q0, a0, result, parts))
+		eq(t, "anchor id", w.AnchorEventID, a0.ID)
+		eq(t, "session key", w.SessionKey, key)
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: " " + q1.ID + " ", Before: 9, After: 9,
+			Roles: []model.Role{model.RoleUser, " "}})
+		must(t, err)
+		eq(t, "users around q1", ids(w), join(q0, q1))
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: a1.ID, Before: 3})
+		must(t, err)
+		eq(t, "three before a1", ids(w), join(result, parts, q1, a1))
+
+		w, err = ws.GetEventWindow(ctx, session.EventWindowRequest{Key: key, AnchorEventID: result.ID, Roles: []model.Role{model.RoleTool}})
+		must(t, err)
+		eq(t, "tool result alone", ids(w), join(result))
+
+		for name, req := range map[string]session.EventWindowRequest{
+			"anchor of another role":   {Key: key, AnchorEventID: a0.ID, Roles: []model.Role{model.RoleUser}},
+			"anchor is a tool call":    {Key: key, AnchorEventID: call.ID},
+			"anchor without text":      {Key: key, AnchorEventID: blank.ID},
+			"absent anchor":            {Key: key, AnchorEventID: "no-such-event"},
+			"absent session":           {Key: session.Key{AppName: app, UserID: "u", SessionID: "other"}, AnchorEventID: a0.ID},
+			"anchor in another user's": {Key: session.Key{AppName: app, UserID: "v", SessionID: "s"}, AnchorEventID: a0.ID},
+		} {
+			_, err := ws.GetEventWindow(ctx, req)
+			if !errors.Is(err, session.ErrEventWindowAnchorNotFound) {
+				t.Fatalf("%s: got %v, want ErrEventWindowAnchorNotFound", name, err)
+			}
+		}
+		for name, req := range map[string]session.EventWindowRequest{
+			"empty anchor":    {Key: key, AnchorEventID: "  "},
+			"negative before": {Key: key, AnchorEventID: a0.ID, Before: -1},
+			"negative after":  {Key: key, AnchorEventID: a0.ID, After: -1},
+			"no session id":   {Key: session.Key{AppName: app, UserID: "u"}, AnchorEventID: a0.ID},
+		} {
+			if _, err := ws.GetEventWindow(ctx, req); err == nil || errors.Is(err, session.ErrEventWindowAnchorNotFound) {
+				t.Fatalf("%s: got %v, want a request error", name, err)
+			}
+		}
+	})
+}
+
+func strPtr(s string) *string { return &s }
+
+// TestGetSessionEventPage: WithGetSessionEventPage (offset and limit counted
+// from the newest event, the page returned oldest first, unfiltered, as
+// trpc-agent-go's Postgres service pages).  The in-memory service refuses
+// paging (ErrEventPageUnsupported): the pages are asserted on agentstore,
+// the option checks on both.
+func TestGetSessionEventPage(t *testing.T) {
+	forEach(t, func(t *testing.T, svc session.Service, app string) {
+		key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+		sess, err := svc.CreateSession(ctx, key, nil)
+		must(t, err)
+		for _, e := range []*event.Event{userEvent("q1"), assistantEvent("a1"), userEvent("q2"), assistantEvent("a2"), userEvent("q3")} {
+			must(t, svc.AppendEvent(ctx, sess, e))
+		}
+		_, err = svc.GetSession(ctx, key, session.WithGetSessionEventPage(0, 2), session.WithEventNum(2))
+		if !errors.Is(err, session.ErrEventPageConflictsWithEventFilters) && !errors.Is(err, session.ErrEventPageUnsupported) {
+			t.Fatalf("page with EventNum: got %v", err)
+		}
+		_, err = svc.GetSession(ctx, key, session.WithGetSessionEventPage(-1, 2))
+		if !errors.Is(err, session.ErrInvalidEventPage) && !errors.Is(err, session.ErrEventPageUnsupported) {
+			t.Fatalf("negative offset: got %v", err)
+		}
+		if _, ok := svc.(*Service); !ok {
+			_, err := svc.GetSession(ctx, key, session.WithGetSessionEventPage(0, 2))
+			if !errors.Is(err, session.ErrEventPageUnsupported) {
+				t.Fatalf("in-memory paging: got %v, want ErrEventPageUnsupported", err)
+			}
+			return
+		}
+		for _, c := range []struct {
+			offset, limit int
+			want          []string
+		}{
+			{0, 2, []string{"a2", "q3"}}, // starts with an assistant event: no filtering
+			{2, 2, []string{"a1", "q2"}},
+			{4, 2, []string{"q1"}},
+			{5, 2, []string{}},
+			{0, 10, []string{"q1", "a1", "q2", "a2", "q3"}},
+		} {
+			got, err := svc.GetSession(ctx, key, session.WithGetSessionEventPage(c.offset, c.limit))
+			must(t, err)
+			eqStrings(t, fmt.Sprintf("page %d+%d", c.offset, c.limit), texts(got), c.want)
+		}
+		absent, err := svc.GetSession(ctx, session.Key{AppName: app, UserID: "u", SessionID: "none"}, session.WithGetSessionEventPage(0, 2))
+		must(t, err)
+		if absent != nil {
+			t.Fatal("absent session: want nil")
+		}
+	})
+}
+
+// TestHooks: AppendEvent and GetSession hooks (WithAppendEventHook,
+// WithGetSessionHook) on both services: run in order, a hook may change the
+// event before the write, skip the write by not calling next, and change
+// the session read.
+func TestHooks(t *testing.T) {
+	var order []string
+	tag := func(name string) session.AppendEventHook {
+		return func(c *session.AppendEventContext, next func() error) error {
+			order = append(order, name)
+			if c.Event.Response != nil && len(c.Event.Choices) > 0 {
+				if c.Event.Choices[0].Message.Content == "drop me" {
+					return nil
+				}
+				c.Event.Choices[0].Message.Content += "+" + name
+			}
+			return next()
+		}
+	}
+	mark := func(c *session.GetSessionContext, next func() (*session.Session, error)) (*session.Session, error) {
+		order = append(order, "get")
+		sess, err := next()
+		if sess != nil {
+			sess.SetState("hooked", []byte(c.Key.SessionID))
+		}
+		return sess, err
+	}
+	for _, im := range []impl{
+		{"inmemory", func(t *testing.T) session.Service {
+			return inmemory.NewSessionService(inmemory.WithAppendEventHook(tag("h1"), tag("h2")),
+				inmemory.WithGetSessionHook(mark))
+		}},
+		{"agentstore", func(t *testing.T) session.Service {
+			return NewService(testPool(t), WithAppendEventHook(tag("h1"), tag("h2")), WithGetSessionHook(mark))
+		}},
+	} {
+		t.Run(im.name, func(t *testing.T) {
+			svc := im.make(t)
+			defer svc.Close()
+			key := session.Key{AppName: uniq("app"), UserID: "u", SessionID: "s"}
+			sess, err := svc.CreateSession(ctx, key, nil)
+			must(t, err)
+			order = nil
+			must(t, svc.AppendEvent(ctx, sess, userEvent("q")))
+			must(t, svc.AppendEvent(ctx, sess, assistantEvent("drop me")))
+			got, err := svc.GetSession(ctx, key)
+			must(t, err)
+			eqStrings(t, "hook order", order, []string{"h1", "h2", "h1", "get"})
+			eqStrings(t, "stored events", texts(got), []string{"q+h1+h2"})
+			eq(t, "state set by the get hook", string(got.State["hooked"]), "s")
+		})
+	}
+}
+
+// TestAgentstoreOneCallPerRead: a read calls agentstore's function once per
+// statement.  A function used more than once in the statement must not be
+// evaluated once per use (a subquery in FROM is flattened into its
+// references): GetSession with and without an event page calls get_session
+// once, a page of ListSessions calls list_sessions once (and get_session
+// once per session it returns).  Counted with pg_stat_xact_user_functions in one
+// transaction.  Before the fix: get_session 2 times per GetSession (8 with a
+// page), list_sessions 3 times per page.
+func TestAgentstoreOneCallPerRead(t *testing.T) {
+	pool := testPool(t)
+	app := uniq("app")
+	svc := NewService(pool)
+	for _, sid := range []string{"s1", "s2"} {
+		sess, err := svc.CreateSession(ctx, session.Key{AppName: app, UserID: "u", SessionID: sid}, nil)
+		must(t, err)
+		must(t, svc.AppendEvent(ctx, sess, userEvent("q")))
+		must(t, svc.AppendTrackEvent(ctx, sess, &session.TrackEvent{Track: "ui", Payload: json.RawMessage(`{"a":1}`), Timestamp: time.Now()}))
+	}
+	key := session.Key{AppName: app, UserID: "u", SessionID: "s1"}
+	for name, c := range map[string]struct {
+		read func(s *Service) error
+		want map[string]int64
+	}{
+		"GetSession": {func(s *Service) error { _, err := s.GetSession(ctx, key); return err },
+			map[string]int64{"get_session": 1, "get_track_events": 1}},
+		"GetSession with a page": {func(s *Service) error {
+			_, err := s.GetSession(ctx, key, session.WithGetSessionEventPage(0, 5))
+			return err
+		}, map[string]int64{"get_session": 1, "get_track_events": 1}},
+		"ListSessions": {func(s *Service) error {
+			_, err := s.ListSessions(ctx, session.UserKey{AppName: app, UserID: "u"})
+			return err
+		}, map[string]int64{"list_sessions": 1, "get_session": 2}},
+		"ListSessions, a page of one": {func(s *Service) error {
+			_, err := s.ListSessions(ctx, session.UserKey{AppName: app, UserID: "u"}, session.WithListSessionPage(1, 1))
+			return err
+		}, map[string]int64{"list_sessions": 1, "get_session": 1}},
+	} {
+		tx, err := pool.Begin(ctx)
+		must(t, err)
+		_, err = tx.Exec(ctx, `SET LOCAL track_functions = 'all'`)
+		must(t, err)
+		// The view shows the backend's counts not yet reported, which may
+		// include earlier transactions': count the difference (nothing is
+		// reported inside a transaction).
+		counts := func() map[string]int64 {
+			out := map[string]int64{}
+			for fn := range c.want {
+				var calls int64
+				must(t, tx.QueryRow(ctx, `SELECT coalesce(sum(calls), 0) FROM pg_catalog.pg_stat_xact_user_functions
+					WHERE schemaname = 'agentstore' AND funcname = $1`, fn).Scan(&calls))
+				out[fn] = calls
+			}
+			return out
+		}
+		before := counts()
+		s := NewService(pool)
+		s.db = tx
+		must(t, c.read(s))
+		after := counts()
+		for fn, want := range c.want {
+			if got := after[fn] - before[fn]; got != want {
+				t.Errorf("%s: %s called %d times, want %d", name, fn, got, want)
+			}
+		}
+		_ = tx.Rollback(ctx)
+	}
+}
