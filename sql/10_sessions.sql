@@ -65,12 +65,15 @@ CREATE INDEX sessions_user_recent
 CREATE INDEX sessions_app_recent
     ON agentstore.sessions (app_name, updated_at DESC, id DESC)
     WHERE deleted_at IS NULL AND created_at <= 'infinity'::timestamptz;
--- The TTL worker finds expired sessions and purgeable rows through these.
+-- The TTL worker finds expired sessions and purgeable rows through these,
+-- one session after another: the key after the time makes each lookup start
+-- right after the previous session, even among many sessions with one
+-- expires_at (as a bulk import gives them).
 CREATE INDEX sessions_expires_at
-    ON agentstore.sessions (expires_at)
+    ON agentstore.sessions (expires_at, app_name, id)
     WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX sessions_deleted_at
-    ON agentstore.sessions (deleted_at)
+    ON agentstore.sessions (deleted_at, app_name, id)
     WHERE deleted_at IS NOT NULL;
 -- trim_session_events() finds the sessions to trim through this; it holds
 -- only them, so that an append to any other session does not touch it.

@@ -36,8 +36,10 @@ CREATE TABLE agentstore.checkpoint_threads (
     CONSTRAINT checkpoint_threads_key_length
         CHECK (agentstore._checkpoint_keys_ok(thread_id, NULL, NULL, NULL, NULL, NULL))
 );
+-- The TTL worker finds expired threads through this, one after another (the
+-- thread id after the time: see sessions_expires_at).
 CREATE INDEX checkpoint_threads_expires_at
-    ON agentstore.checkpoint_threads (expires_at)
+    ON agentstore.checkpoint_threads (expires_at, thread_id)
     WHERE expires_at IS NOT NULL;
 
 CREATE TABLE agentstore.checkpoints (

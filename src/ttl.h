@@ -120,20 +120,20 @@ typedef struct TtlPass
 	bool		trim_exists;	/* agentstore.trim_session_events exists */
 	int			step;			/* next step to run */
 	TimestampTz cursor;			/* where the step's next lookup starts */
-	List	   *skipped;		/* threads found being written to, whose
-								 * expires_at is the cursor */
+	int			ncursor_keys;	/* group steps: the last group's key after */
+	Datum		cursor_keys[2]; /* its time, 0 keys before the first group */
 	TtlCounts	committed;		/* counts of committed transactions */
 	TtlCounts	pending;		/* counts of the current transaction */
 
 	/*
 	 * Memory: the pass's context owns the others and is freed with its
-	 * parent (on error too); skipped_cxt holds "skipped" and is reset when
+	 * parent (on error too); cursor_cxt holds cursor_keys and is reset when
 	 * the cursor moves on; batch_cxt is reset at every batch, group_cxt at
 	 * every session or thread.  So a pass uses memory in proportion to a
 	 * batch, never to its backlog.
 	 */
 	MemoryContext cxt;
-	MemoryContext skipped_cxt;
+	MemoryContext cursor_cxt;
 	MemoryContext batch_cxt;
 	MemoryContext group_cxt;
 } TtlPass;

@@ -278,8 +278,10 @@ build_statements(void)
 	MemoryContext old;
 	const char *next_expired =
 		" FROM (SELECT app_name, id, expires_at FROM agentstore.sessions"
-		" WHERE expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$1"
-		" AND deleted_at IS NULL ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) s";
+		" WHERE expires_at" OP("<=") "pg_catalog.now()"
+		" AND ROW(expires_at, app_name, id)" OP(">") "ROW($1, $2, $3)"
+		" AND deleted_at IS NULL ORDER BY expires_at, app_name, id"
+		" LIMIT 1 FOR UPDATE SKIP LOCKED) s";
 
 	if (stmts[0].sql != NULL)
 		return;
@@ -287,23 +289,30 @@ build_statements(void)
 
 	/*
 	 * Each "next" statement returns the rows the group's expiry touches, the
-	 * cursor for the next lookup (so that a pass walks each index once, even
-	 * in one transaction, where the entries it has processed are never
-	 * killed), and the group's key.
+	 * time and key of the group, and takes the time and key of the previous
+	 * group as its cursor ($1 and the next one or two), then (purge) its
+	 * cutoff: a lookup starts right after the previous group in the index on
+	 * (time, key), so a pass walks each index once even in one transaction,
+	 * where the entries it has processed are never killed, and however many
+	 * groups share one time.  A group skipped (locked) is left behind the
+	 * cursor for a later pass.
 	 */
 	define_stmt(S_SESSION_NEXT_ALIVE, "expire sessions: next session (soft delete on)",
 				psprintf("SELECT %s, s.expires_at, s.app_name, s.id%s",
-						 session_rows_sql(true), next_expired), 1, TIMESTAMPTZOID);
+						 session_rows_sql(true), next_expired),
+				3, TIMESTAMPTZOID, TEXTOID, INT8OID);
 	define_stmt(S_SESSION_NEXT_ALL, "expire sessions: next session (soft delete off)",
 				psprintf("SELECT %s, s.expires_at, s.app_name, s.id%s",
-						 session_rows_sql(false), next_expired), 1, TIMESTAMPTZOID);
+						 session_rows_sql(false), next_expired),
+				3, TIMESTAMPTZOID, TEXTOID, INT8OID);
 	define_stmt(S_SESSION_PURGE_NEXT, "purge sessions: next session",
 				psprintf("SELECT %s, s.deleted_at, s.app_name, s.id"
 						 " FROM (SELECT app_name, id, deleted_at FROM agentstore.sessions"
-						 " WHERE deleted_at" OP("<") "$2 AND deleted_at" OP(">=") "$1"
-						 " ORDER BY deleted_at LIMIT 1 FOR UPDATE SKIP LOCKED) s",
+						 " WHERE deleted_at" OP("<") "$4"
+						 " AND ROW(deleted_at, app_name, id)" OP(">") "ROW($1, $2, $3)"
+						 " ORDER BY deleted_at, app_name, id LIMIT 1 FOR UPDATE SKIP LOCKED) s",
 						 session_rows_sql(false)),
-				2, TIMESTAMPTZOID, TIMESTAMPTZOID);
+				4, TIMESTAMPTZOID, TEXTOID, INT8OID, TIMESTAMPTZOID);
 	define_stmt(S_SESSION_SOFT, "expire sessions: stamp deleted_at",
 				session_apply_sql(true), 2, TEXTOID, INT8OID);
 	define_stmt(S_SESSION_DELETE, "expire or purge sessions: delete",
@@ -319,10 +328,10 @@ build_statements(void)
 						" WHERE w.thread_id" OP("=") "t.thread_id),"
 						" t.expires_at, t.thread_id"
 						" FROM (SELECT thread_id, expires_at FROM agentstore.checkpoint_threads"
-						" WHERE expires_at" OP("<=") "pg_catalog.now() AND expires_at" OP(">=") "$1"
-						" AND thread_id" OP("<>") "ALL ($2)"
-						" ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) t"),
-				2, TIMESTAMPTZOID, TEXTARRAYOID);
+						" WHERE expires_at" OP("<=") "pg_catalog.now()"
+						" AND ROW(expires_at, thread_id)" OP(">") "ROW($1, $2)"
+						" ORDER BY expires_at, thread_id LIMIT 1 FOR UPDATE SKIP LOCKED) t"),
+				2, TIMESTAMPTZOID, TEXTOID);
 	define_stmt(S_THREAD_DELETE, "expire checkpoint threads: delete",
 				pstrdup("WITH c AS (DELETE FROM agentstore.checkpoints"
 						" WHERE thread_id" OP("=") "$1 RETURNING 1),"
@@ -449,32 +458,50 @@ ttl_lock_extension(void)
 	return extoid;
 }
 
-/* The threads this step skipped so far, as a text[] argument. */
-static Datum
-skipped_threads(TtlPass *pass)
+/*
+ * Move the step's cursor to (cursor, keys): the time and key of the group
+ * just expired or skipped, copied into the cursor's own context (nkeys 0:
+ * back to the start of the index).
+ */
+static void
+set_cursor(TtlPass *pass, TimestampTz cursor, int nkeys, const Datum *keys,
+		   const bool *byval, const int16 *len)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(pass->skipped), 1));
-	int			n = 0;
-	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(pass->cursor_cxt);
+	int			i;
 
-	foreach(lc, pass->skipped)
-		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	MemoryContextReset(pass->cursor_cxt);
+	pass->cursor = cursor;
+	pass->ncursor_keys = nkeys;
+	for (i = 0; i < nkeys; i++)
+		pass->cursor_keys[i] = datumCopy(keys[i], byval[i], len[i]);
+	MemoryContextSwitchTo(old);
 }
 
 /*
- * Move the step's cursor to "cursor"; the threads skipped at an earlier
- * expires_at are behind it now, so they are forgotten.
+ * The arguments of a group step's "next" statement: the cursor's time and
+ * key, the key before every real one when there is none yet ('' sorts
+ * before every app_name and thread_id, which are never empty, and the
+ * smallest bigint before every session id), then the purge cutoff.
  */
 static void
-set_cursor(TtlPass *pass, TimestampTz cursor)
+next_args(TtlPass *pass, const TtlStmt *stmt, bool purge, TimestampTz cutoff, Datum *args)
 {
-	if (cursor != pass->cursor)
+	int			nkeys = stmt->nargs - 1 - (purge ? 1 : 0);
+	int			i;
+
+	args[0] = TimestampTzGetDatum(pass->cursor);
+	for (i = 0; i < nkeys; i++)
 	{
-		MemoryContextReset(pass->skipped_cxt);
-		pass->skipped = NIL;
+		if (i < pass->ncursor_keys)
+			args[i + 1] = pass->cursor_keys[i];
+		else if (stmt->argtypes[i + 1] == INT8OID)
+			args[i + 1] = Int64GetDatum(PG_INT64_MIN);
+		else
+			args[i + 1] = CStringGetTextDatum("");
 	}
-	pass->cursor = cursor;
+	if (purge)
+		args[nkeys + 1] = TimestampTzGetDatum(cutoff);
 }
 
 /*
@@ -493,7 +520,9 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 
 	for (;;)
 	{
-		Datum		args[2];
+		Datum		args[4];
+		bool		byval[2];
+		int16		len[2];
 		TupleDesc	tupdesc;
 		int64		nrows;
 		TimestampTz cursor;
@@ -507,8 +536,7 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 		/* what one group needs lives until the next one is looked up */
 		MemoryContextReset(pass->group_cxt);
 		MemoryContextSwitchTo(pass->group_cxt);
-		args[0] = TimestampTzGetDatum(pass->cursor);
-		args[1] = step->purge ? TimestampTzGetDatum(cutoff) : skipped_threads(pass);
+		next_args(pass, &stmts[next], step->purge, cutoff, args);
 		exec_stmt(next, args, NULL);
 		if (SPI_processed == 0)
 		{
@@ -527,12 +555,15 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			return false;
 		}
 		nkeys = tupdesc->natts - 2;
+		Assert(nkeys <= lengthof(byval));
 		for (i = 0; i < nkeys; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(tupdesc, i + 2);
 
+			byval[i] = att->attbyval;
+			len[i] = att->attlen;
 			args[i] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], tupdesc, i + 3, &isnull),
-								att->attbyval, att->attlen);
+								byval[i], len[i]);
 		}
 		SPI_freetuptable(SPI_tuptable);
 
@@ -540,23 +571,13 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 		 * A checkpoint thread is removed under the checkpoints feature's
 		 * exclusive thread lock, as expire_checkpoint_threads() does, so that
 		 * a put racing the expiry either slides the TTL first or finds the
-		 * thread gone.  One being written to is skipped: a later pass gets it.
+		 * thread gone.  One being written to is skipped (the cursor moves
+		 * past it): a later pass gets it.
 		 */
 		if (step->thread_lock &&
 			!cp_lock_thread(DatumGetTextPP(args[0]), ExclusiveLock, true))
 		{
-			MemoryContext old;
-
-			/*
-			 * The cursor moves to the skipped thread; only the threads
-			 * skipped at that very expires_at need to be excluded from the
-			 * next lookups, so the list never outgrows them.
-			 */
-			set_cursor(pass, cursor);
-			old = MemoryContextSwitchTo(pass->skipped_cxt);
-			pass->skipped = lappend(pass->skipped,
-									text_to_cstring(DatumGetTextPP(args[0])));
-			MemoryContextSwitchTo(old);
+			set_cursor(pass, cursor, nkeys, args, byval, len);
 			continue;
 		}
 
@@ -569,7 +590,7 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 			*used += n;
 		}
 		SPI_freetuptable(SPI_tuptable);
-		set_cursor(pass, cursor);
+		set_cursor(pass, cursor, nkeys, args, byval, len);
 	}
 }
 
@@ -639,7 +660,7 @@ ttl_pass_init(TtlPass *pass, const char *origin, MemoryContext parent)
 	pass->cursor = DT_NOBEGIN;
 	pass->cxt = AllocSetContextCreate(parent, "agentstore ttl pass",
 									  ALLOCSET_SMALL_SIZES);
-	pass->skipped_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl skipped threads",
+	pass->cursor_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl cursor",
 											  ALLOCSET_SMALL_SIZES);
 	pass->batch_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl batch",
 											ALLOCSET_DEFAULT_SIZES);
@@ -653,8 +674,8 @@ void
 ttl_pass_end(TtlPass *pass)
 {
 	MemoryContextDelete(pass->cxt);
-	pass->cxt = pass->skipped_cxt = pass->batch_cxt = pass->group_cxt = NULL;
-	pass->skipped = NIL;
+	pass->cxt = pass->cursor_cxt = pass->batch_cxt = pass->group_cxt = NULL;
+	pass->ncursor_keys = 0;
 }
 
 /* In the pass's first transaction: see which optional steps exist. */
@@ -704,7 +725,7 @@ ttl_pass_batch(TtlPass *pass)
 		if (!done)
 			break;
 		pass->step++;
-		set_cursor(pass, DT_NOBEGIN);
+		set_cursor(pass, DT_NOBEGIN, 0, NULL, NULL, NULL);
 	}
 	MemoryContextSwitchTo(old);
 	return pass->step >= NSTEPS;
@@ -898,9 +919,6 @@ agentstore_ttl_explain(PG_FUNCTION_ARGS)
 					/* a cursor at its start; a purge cutoff of now */
 					args[i] = TimestampTzGetDatum(i == stmt->cursor_arg ? DT_NOBEGIN :
 												  GetCurrentTransactionStartTimestamp());
-					break;
-				case TEXTARRAYOID:
-					args[i] = PointerGetDatum(construct_empty_array(TEXTOID));
 					break;
 				default:
 					args[i] = CStringGetTextDatum("");

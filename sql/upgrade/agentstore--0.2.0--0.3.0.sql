@@ -142,3 +142,20 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentstore.delete_runs IS 'remove every checkpoint whose metadata run_id is one of run_ids, in any thread and namespace, with its writes and the blobs no remaining checkpoint names; returns the checkpoints removed';
+
+-- TTL: the indexes through which a pass finds the next expired session or
+-- thread (and the next session to purge) gain the key after the time, so
+-- that each lookup starts right after the previous one, however many share
+-- one time (expire_now() over a bulk import's sessions was quadratic).
+DROP INDEX agentstore.sessions_expires_at;
+CREATE INDEX sessions_expires_at
+    ON agentstore.sessions (expires_at, app_name, id)
+    WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
+DROP INDEX agentstore.sessions_deleted_at;
+CREATE INDEX sessions_deleted_at
+    ON agentstore.sessions (deleted_at, app_name, id)
+    WHERE deleted_at IS NOT NULL;
+DROP INDEX agentstore.checkpoint_threads_expires_at;
+CREATE INDEX checkpoint_threads_expires_at
+    ON agentstore.checkpoint_threads (expires_at, thread_id)
+    WHERE expires_at IS NOT NULL;
