@@ -188,14 +188,15 @@ COMMENT ON FUNCTION agentstore.list_checkpoints IS 'checkpoint tuples newest fir
 -- collect the pending writes of every ancestor up to and including the
 -- nearest ancestor that has a value of the channel, its seed.  Each ancestor
 -- is read with get_checkpoint, so the walk sees exactly what LangGraph's
--- default walk over get_tuple sees.  Returns {channel: {"writes": [[task_id,
--- channel, type, value], ...], "seed": [type, value]}}: writes oldest
--- ancestor first and, within a checkpoint, in get_checkpoint's order; no
--- "seed" when the walk reached the root (or a missing parent) without one.
--- The target's own writes are not part of it.  NULL elements and repeated
--- names in channels count once or not at all; a NULL or empty channels is
--- an empty object.  A parent chain that loops ends after as many steps as
--- the namespace has checkpoints.
+-- default walk over get_tuple sees (of the target, only its parent's id).
+-- Returns {channel: {"writes": [[task_id, channel, type, value], ...],
+-- "seed": [type, value]}}: writes oldest ancestor first and, within a
+-- checkpoint, in get_checkpoint's order; no "seed" when the walk reached
+-- the root (or a missing parent) without one.  The target's own writes are
+-- not part of it.  NULL elements and repeated names in channels count once
+-- or not at all; a NULL or empty channels is an empty object.  A parent
+-- chain that loops ends after as many steps as the namespace has
+-- checkpoints.
 CREATE FUNCTION agentstore.delta_channel_history(
     thread_id     text,
     checkpoint_ns text,
@@ -229,9 +230,17 @@ BEGIN
         RETURN '{}'::json;
     END IF;
     remaining := wanted;
-    SELECT g.parent_checkpoint_id INTO cursor_id
-      FROM agentstore.get_checkpoint(delta_channel_history.thread_id, ns,
-                                     delta_channel_history.checkpoint_id) AS g;
+    -- Of the target only its parent matters: by id, read from its row, not
+    -- built whole (blobs, writes) by get_checkpoint; the latest, found by
+    -- get_checkpoint's own scan of the primary key.
+    IF delta_channel_history.checkpoint_id IS NULL THEN
+        SELECT g.parent_checkpoint_id INTO cursor_id
+          FROM agentstore.get_checkpoint(delta_channel_history.thread_id, ns) AS g;
+    ELSE
+        SELECT c.parent_checkpoint_id INTO cursor_id FROM agentstore.checkpoints c
+         WHERE c.thread_id = delta_channel_history.thread_id AND c.checkpoint_ns = ns
+           AND c.checkpoint_id = delta_channel_history.checkpoint_id;
+    END IF;
     WHILE cursor_id IS NOT NULL AND cardinality(remaining) > 0
           AND (max_depth IS NULL OR depth < max_depth) LOOP
         SELECT * INTO tup

@@ -152,7 +152,9 @@ CREATE FUNCTION regress_delta_evil.unnest(anyarray) RETURNS SETOF anyelement
 SELECT agentstore.delta_channel_history('cp-delta-a', '', NULL, '{m,n}') AS from_the_tip \gset
 SET search_path = regress_delta_evil, pg_catalog, public;
 SELECT agentstore.delta_channel_history('cp-delta-a'::pg_catalog.text, '', NULL, '{m,n}')::pg_catalog.text
-    OPERATOR(pg_catalog.=) :'from_the_tip' AS unaffected;
+    OPERATOR(pg_catalog.=) :'from_the_tip' AS unaffected,
+       agentstore.delta_channel_history('cp-delta-a'::pg_catalog.text, '', '0005', '{m,n}')::pg_catalog.text
+    OPERATOR(pg_catalog.=) :'from_the_tip' AS unaffected_by_id;
 RESET search_path;
 DROP SCHEMA regress_delta_evil CASCADE;
 
