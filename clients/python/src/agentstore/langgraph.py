@@ -4,10 +4,10 @@
 ``AsyncAgentstoreSaver`` (``AsyncConnection`` or ``AsyncConnectionPool``)
 implement LangGraph's ``BaseCheckpointSaver``.  Every method is one call of
 agentstore's SQL API (``put_checkpoint``, ``put_writes``, ``get_checkpoint``,
-``list_checkpoints``, ``delta_channel_history``, ``delete_thread``, ``delete_runs``, ``copy_thread``,
-``prune_checkpoints``); this module only converts between LangGraph's objects
-and the functions' arguments and results, as the LangGraph.js client
-(clients/langgraphjs) does.
+``list_checkpoints``, ``delta_channel_history``, ``delete_thread``,
+``delete_runs``, ``copy_thread``, ``prune_checkpoints``); this module only
+converts between LangGraph's objects and the functions' arguments and
+results, as the LangGraph.js client (clients/langgraphjs) does.
 
 Primitive channel values stay inline in the checkpoint document (as
 LangGraph's PostgresSaver keeps them); the other values and pending writes
