@@ -20,7 +20,7 @@ WITH funcs AS (
     SELECT p.oid, p.proname,
            CASE
                WHEN p.proname IN ('preloaded') THEN 1
-               WHEN p.proname ~ '(checkpoint|thread|put_writes|delete_runs)' THEN 4
+               WHEN p.proname ~ '(checkpoint|thread|put_writes|delete_runs|delta_channel_history)' THEN 4
                WHEN p.proname ~ '(session|app_state|user_state|append_event$|track_event)' THEN 2
                WHEN p.proname ~ '(stream|append_events|read_|version_trigger)' THEN 3
                WHEN p.proname ~ '(expire|ttl)' THEN 5

@@ -184,6 +184,111 @@ LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'agentstore_list_checkpoints';
 COMMENT ON FUNCTION agentstore.list_checkpoints IS 'checkpoint tuples newest first, narrowed by thread, namespace, metadata filter, before and id';
 
+-- LangGraph's get_delta_channel_history in one call: from the checkpoint
+-- given (the latest of the thread and namespace without an id; a NULL
+-- namespace is the root one), walk the parent chain and, per channel,
+-- collect the pending writes of every ancestor up to and including the
+-- nearest ancestor that has a value of the channel, its seed.  Each ancestor
+-- is read with get_checkpoint, so the walk sees exactly what LangGraph's
+-- default walk over get_tuple sees (of the target, only its parent's id).
+-- Returns {channel: {"writes": [[task_id, channel, type, value], ...],
+-- "seed": [type, value]}}: writes oldest ancestor first and, within a
+-- checkpoint, in get_checkpoint's order; no "seed" when the walk reached
+-- the root (or a missing parent) without one.  The target's own writes are
+-- not part of it.  NULL elements and repeated names in channels count once
+-- or not at all; a NULL or empty channels is an empty object.  A parent
+-- chain that loops ends after as many steps as the namespace has
+-- checkpoints.
+CREATE FUNCTION agentstore.delta_channel_history(
+    thread_id     text,
+    checkpoint_ns text,
+    checkpoint_id text,
+    channels      text[])
+RETURNS json
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ns text := coalesce(delta_channel_history.checkpoint_ns, '');
+    wanted text[];
+    remaining text[];
+    cursor_id text;
+    tup record;
+    depth integer := 0;
+    max_depth bigint;
+    w_channel text[] := '{}';
+    w_depth integer[] := '{}';
+    w_ord bigint[] := '{}';
+    w_value json[] := '{}';
+    s_channel text[] := '{}';
+    s_value json[] := '{}';
+    w record;
+    ch text;
+BEGIN
+    PERFORM agentstore._checkpoint_require(delta_channel_history.thread_id, 'thread_id');
+    wanted := ARRAY(SELECT DISTINCT c FROM unnest(delta_channel_history.channels) AS c
+                     WHERE c IS NOT NULL ORDER BY 1);
+    IF cardinality(wanted) = 0 THEN
+        RETURN '{}'::json;
+    END IF;
+    remaining := wanted;
+    -- Of the target only its parent matters: by id, read from its row, not
+    -- built whole (blobs, writes) by get_checkpoint; the latest, found by
+    -- get_checkpoint's own scan of the primary key.
+    IF delta_channel_history.checkpoint_id IS NULL THEN
+        SELECT g.parent_checkpoint_id INTO cursor_id
+          FROM agentstore.get_checkpoint(delta_channel_history.thread_id, ns) AS g;
+    ELSE
+        SELECT c.parent_checkpoint_id INTO cursor_id FROM agentstore.checkpoints c
+         WHERE c.thread_id = delta_channel_history.thread_id AND c.checkpoint_ns = ns
+           AND c.checkpoint_id = delta_channel_history.checkpoint_id;
+    END IF;
+    WHILE cursor_id IS NOT NULL AND cardinality(remaining) > 0
+          AND (max_depth IS NULL OR depth < max_depth) LOOP
+        SELECT * INTO tup
+          FROM agentstore.get_checkpoint(delta_channel_history.thread_id, ns, cursor_id);
+        EXIT WHEN NOT FOUND;
+        depth := depth + 1;
+        -- A chain without a loop has fewer links than its namespace has
+        -- checkpoints; counted only for a long walk.
+        IF depth = 1000 THEN
+            SELECT count(*) INTO max_depth FROM agentstore.checkpoints c
+             WHERE c.thread_id = delta_channel_history.thread_id AND c.checkpoint_ns = ns;
+        END IF;
+        FOR w IN
+            SELECT x.e, x.o
+              FROM json_array_elements(tup.pending_writes) WITH ORDINALITY AS x(e, o)
+             WHERE (x.e ->> 1) = ANY (remaining)
+        LOOP
+            w_channel := w_channel || (w.e ->> 1);
+            w_depth := w_depth || depth;
+            w_ord := w_ord || w.o;
+            w_value := w_value || w.e;
+        END LOOP;
+        FOR ch IN
+            SELECT k FROM json_object_keys(tup.channel_values) AS k WHERE k = ANY (remaining)
+        LOOP
+            s_channel := s_channel || ch;
+            s_value := s_value || (tup.channel_values -> ch);
+            remaining := array_remove(remaining, ch);
+        END LOOP;
+        cursor_id := tup.parent_checkpoint_id;
+    END LOOP;
+    RETURN (
+        SELECT json_object_agg(r.ch, CASE WHEN s.v IS NULL
+                                          THEN json_build_object('writes', r.writes)
+                                          ELSE json_build_object('writes', r.writes, 'seed', s.v) END
+                               ORDER BY r.ch)
+          FROM (SELECT u.ch,
+                       coalesce((SELECT json_agg(x.v ORDER BY x.d DESC, x.o)
+                                   FROM unnest(w_channel, w_depth, w_ord, w_value) AS x(c, d, o, v)
+                                  WHERE x.c = u.ch), '[]'::json) AS writes
+                  FROM unnest(wanted) AS u(ch)) AS r
+          LEFT JOIN unnest(s_channel, s_value) AS s(ch, v) ON s.ch = r.ch);
+END
+$$;
+COMMENT ON FUNCTION agentstore.delta_channel_history IS 'LangGraph''s get_delta_channel_history: per channel, the pending writes of the ancestors of a checkpoint, oldest first, up to the nearest one holding a value of the channel (its seed)';
+
 -- The exclusive lock on a thread, taken by the functions that remove its
 -- rows; with nowait, false instead of waiting for writers.
 CREATE FUNCTION agentstore._checkpoint_lock_thread(thread_id text, nowait boolean)

@@ -3,7 +3,7 @@
 -- any of them must change this file on purpose.
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(70);
+SELECT plan(79);
 
 -- The functions, with their argument types.
 SELECT has_function('agentstore', 'put_checkpoint',
@@ -13,6 +13,7 @@ SELECT has_function('agentstore', 'put_writes',
 SELECT has_function('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text']);
 SELECT has_function('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text']);
+SELECT has_function('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]']);
 SELECT has_function('agentstore', 'delete_thread', ARRAY['text']);
 SELECT has_function('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text']);
 SELECT has_function('agentstore', 'delete_runs', ARRAY['text[]']);
@@ -37,6 +38,9 @@ SELECT is(pg_get_function_arguments('agentstore.get_checkpoint(text, text, text)
 SELECT is(pg_get_function_arguments('agentstore.list_checkpoints(text, text, jsonb, text, integer, text)'::regprocedure),
     'thread_id text DEFAULT NULL::text, checkpoint_ns text DEFAULT NULL::text, filter jsonb DEFAULT NULL::jsonb, before text DEFAULT NULL::text, max_count integer DEFAULT NULL::integer, checkpoint_id text DEFAULT NULL::text',
     'list_checkpoints arguments');
+SELECT is(pg_get_function_arguments('agentstore.delta_channel_history(text, text, text, text[])'::regprocedure),
+    'thread_id text, checkpoint_ns text, checkpoint_id text, channels text[]',
+    'delta_channel_history arguments');
 SELECT is(pg_get_function_arguments('agentstore.delete_thread(text)'::regprocedure),
     'thread_id text', 'delete_thread arguments');
 SELECT is(pg_get_function_arguments('agentstore.delete_checkpoint(text, text, text)'::regprocedure),
@@ -61,6 +65,7 @@ SELECT function_returns('agentstore', 'get_checkpoint', ARRAY['text', 'text', 't
     'setof agentstore.checkpoint_tuple');
 SELECT function_returns('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'setof agentstore.checkpoint_tuple');
+SELECT function_returns('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]'], 'json');
 SELECT function_returns('agentstore', 'delete_thread', ARRAY['text'], 'bigint');
 SELECT function_returns('agentstore', 'delete_checkpoint', ARRAY['text', 'text', 'text'], 'bigint');
 SELECT function_returns('agentstore', 'delete_runs', ARRAY['text[]'], 'bigint');
@@ -90,6 +95,7 @@ SELECT volatility_is('agentstore', 'put_writes',
 SELECT volatility_is('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'], 'stable');
 SELECT volatility_is('agentstore', 'list_checkpoints',
     ARRAY['text', 'text', 'jsonb', 'text', 'integer', 'text'], 'stable');
+SELECT volatility_is('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]'], 'stable');
 SELECT volatility_is('agentstore', 'delete_thread', ARRAY['text'], 'volatile');
 SELECT volatility_is('agentstore', 'delete_runs', ARRAY['text[]'], 'volatile');
 SELECT volatility_is('agentstore', 'copy_thread', ARRAY['text', 'text', 'interval'], 'volatile');
@@ -102,6 +108,7 @@ SELECT isnt_strict('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval']);
 SELECT isnt_strict('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text']);
 SELECT isnt_strict('agentstore', 'delete_runs', ARRAY['text[]']);
+SELECT isnt_strict('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]']);
 
 -- Language: the hot paths in C, the rest in plpgsql.
 SELECT function_lang_is('agentstore', 'put_checkpoint',
@@ -114,6 +121,7 @@ SELECT function_lang_is('agentstore', 'list_checkpoints',
 SELECT function_lang_is('agentstore', 'delete_thread', ARRAY['text'], 'plpgsql');
 SELECT function_lang_is('agentstore', 'prune_checkpoints', ARRAY['text', 'integer'], 'plpgsql');
 SELECT function_lang_is('agentstore', 'delete_runs', ARRAY['text[]'], 'plpgsql');
+SELECT function_lang_is('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]'], 'plpgsql');
 
 -- Privileges: functions run with the caller's rights (no SECURITY DEFINER);
 -- what a role may do is decided by USAGE on the schema and its privileges
@@ -122,8 +130,15 @@ SELECT isnt_definer('agentstore', 'put_checkpoint',
     ARRAY['text', 'text', 'jsonb', 'json', 'jsonb', 'jsonb', 'text', 'interval']);
 SELECT isnt_definer('agentstore', 'delete_thread', ARRAY['text']);
 SELECT isnt_definer('agentstore', 'delete_runs', ARRAY['text[]']);
+SELECT isnt_definer('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]']);
 SELECT function_privs_are('agentstore', 'get_checkpoint', ARRAY['text', 'text', 'text'],
     'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('agentstore', 'delta_channel_history', ARRAY['text', 'text', 'text', 'text[]'],
+    'public', ARRAY['EXECUTE']);
+-- It reads through get_checkpoint, whatever search_path the caller has.
+SELECT is((SELECT proconfig FROM pg_proc
+            WHERE oid = 'agentstore.delta_channel_history(text, text, text, text[])'::regprocedure),
+    ARRAY['search_path=pg_catalog, pg_temp'], 'delta_channel_history pins its search_path');
 SELECT table_privs_are('agentstore', 'checkpoints', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('agentstore', 'checkpoint_blobs', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('agentstore', 'checkpoint_writes', 'public', ARRAY[]::text[]);

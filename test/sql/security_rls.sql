@@ -262,6 +262,9 @@ INSERT INTO calls (label, call, allowed, expected) VALUES
  '^(ok:0|0A000:.*)$', 'nothing or 0A000'),
 ('tb: list_checkpoints', $$SELECT count(*) FROM agentstore.list_checkpoints('regress_tb-t1')$$,
  '^(ok:0|0A000:.*)$', 'nothing or 0A000'),
+('tb: delta_channel_history', $$SELECT (h -> 'm' -> 'writes')::text || coalesce((h -> 'm' -> 'seed')::text, '-')
+     FROM agentstore.delta_channel_history('regress_tb-t1', '', 'c2', '{m}') AS h$$,
+ '^(ok:\[\]-|0A000:.*)$', 'no writes, no seed, or 0A000'),
 ('list_checkpoints: rows the caller cannot see',
  $$SELECT count(*) FROM agentstore.list_checkpoints() c
     WHERE NOT EXISTS (SELECT FROM agentstore.checkpoints x WHERE x.thread_id = c.thread_id)$$,
@@ -333,6 +336,8 @@ INSERT INTO calls (label, call, allowed, expected) VALUES
  '^(ok:1|0A000:.*)$', '1 or 0A000 (documented)'),
 ('own: get_checkpoint', $$SELECT checkpoint_id FROM agentstore.get_checkpoint('regress_ta-t1')$$,
  '^(ok:c2|0A000:.*)$', 'c2 or 0A000 (documented)'),
+('own: delta_channel_history', $$SELECT agentstore.delta_channel_history('regress_ta-t1', '', 'c2', '{m}') -> 'm' -> 'seed'$$,
+ '^(ok:\["bytes","AAEC"\]|0A000:.*)$', 'its seed or 0A000 (documented)'),
 ('own: delete_thread', $$SELECT agentstore.delete_thread('regress_ta-t1')$$, '^ok:2$', '2'),
 ('own: copy_thread', $$SELECT agentstore.copy_thread('regress_ta-t1', 'regress_ta-copy')$$, '^ok:2$', '2'),
 ('own: prune_checkpoints', $$SELECT agentstore.prune_checkpoints('regress_ta-t1', 1)$$, '^ok:\(1,0,0\)$', '(1,0,0)');

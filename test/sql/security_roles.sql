@@ -271,6 +271,8 @@ INSERT INTO calls (fn, label, call) VALUES
  $$SELECT * FROM agentstore.get_checkpoint('thread-1')$$),
 ('agentstore.list_checkpoints(text,text,jsonb,text,integer,text)', 'list_checkpoints',
  $$SELECT * FROM agentstore.list_checkpoints('thread-1')$$),
+('agentstore.delta_channel_history(text,text,text,text[])', 'delta_channel_history',
+ $$SELECT agentstore.delta_channel_history('thread-1', '', 'cp-2', '{msgs,step}')$$),
 ('agentstore._checkpoint_lock_thread(text,boolean)', '_checkpoint_lock_thread',
  $$SELECT agentstore._checkpoint_lock_thread('thread-1', true)$$),
 ('agentstore._checkpoint_require(anyelement,text)', '_checkpoint_require',

@@ -672,6 +672,13 @@ my %functions = (
 		args => [ q{'t1'}, q{''}, q{'{"source": "loop"}'}, q{'0003'}, '10', 'NULL' ],
 		also => [ [ 'NULL', 'NULL', 'NULL', 'NULL', '-1', 'NULL' ] ],
 	},
+	'agentstore.delta_channel_history(text,text,text,text[])' => {
+		args => [ q{'t1'}, q{''}, q{'0002'}, q{ARRAY['messages', 'count', 'raw', '__error__']} ],
+		also => [
+			[ q{'t1'}, 'NULL', 'NULL', q{ARRAY['count', 'count', NULL]} ],
+			[ q{'t2'}, q{'ns'}, q{'9999'}, q{ARRAY['x']} ],
+		],
+	},
 	'agentstore.delete_thread(text)' => { args => [ q{'t1'} ], },
 	'agentstore.delete_checkpoint(text,text,text)' => { args => [ q{'0001'}, q{'t1'}, q{''} ], },
 	'agentstore.delete_runs(text[])' => {

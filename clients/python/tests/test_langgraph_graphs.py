@@ -19,6 +19,7 @@ from typing import Annotated, Any, Callable
 
 import pytest
 from langgraph.channels.delta import DeltaChannel
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -746,3 +747,104 @@ async def test_delete_for_runs(kind: str, api: str, pool: Any, dsn: str) -> None
             (run2,),
         ).fetchone()[0]
     assert orphans == 0
+
+
+def norm_delta(h: Any) -> dict:
+    """A get_delta_channel_history result in a comparable form: values by
+    repr (a DeltaChannel's seed is a snapshot object), task ids kept (both
+    walks read the same checkpoints)."""
+    return {
+        ch: {
+            "seed": repr(e["seed"]) if "seed" in e else "(none)",
+            "writes": [(w[0], w[1], repr(w[2])) for w in e["writes"]],
+        }
+        for ch, e in h.items()
+    }
+
+
+@pytest.mark.parametrize("kind", ["AgentstoreSaver", "AsyncAgentstoreSaver"])
+async def test_delta_channel_history_is_the_default_walk(
+    kind: str, pool: Any, dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The savers' get_delta_channel_history and aget_delta_channel_history
+    (one call of agentstore's delta_channel_history) give what LangGraph's
+    default implementation (a get_tuple per ancestor) gives, for every
+    checkpoint of the DeltaChannel scenario's thread (the fork of an older
+    checkpoint included) and of a copy of it, for the DeltaChannel, a plain
+    channel and a channel never written; and for the latest checkpoint, a
+    missing one, a thread without checkpoints and no channels."""
+    cfg = thread()
+    monkeypatch.setitem(globals(), "thread", lambda: cfg)
+    tid = cfg["configurable"]["thread_id"]
+    copy = f"{tid}-copy"
+    channels = ["log", "n", "never"]
+
+    async def check(saver: Any, default: Any, override: Any, sync_override: Any) -> int:
+        targets = [{"configurable": {"thread_id": t, "checkpoint_ns": ""}} for t in (tid, copy)]
+        targets += [{"configurable": {"thread_id": tid, "checkpoint_ns": "", "checkpoint_id": "nope"}}]
+        targets += [{"configurable": {"thread_id": f"{tid}-none"}}]
+        for t in (tid, copy):
+            targets += [tup.config async for tup in saver.alist({"configurable": {"thread_id": t}})]
+        seeded = 0
+        for target in targets:
+            want = norm_delta(await default(target, channels))
+            assert norm_delta(await override(target, channels)) == want, target
+            assert norm_delta(await sync_override(target, channels)) == want, target
+            assert await override(target, []) == {}
+            seeded += sum(e["seed"] != "(none)" and len(e["writes"]) > 0 for e in want.values())
+        return seeded
+
+    if kind == "AgentstoreSaver":
+        saver = AgentstoreSaver(pool)
+        await delta_channel(saver, "sync", "sync")
+        await asyncio.to_thread(saver.copy_thread, tid, copy)
+        seeded = await check(
+            saver,
+            lambda c, ch: asyncio.to_thread(
+                lambda: BaseCheckpointSaver.get_delta_channel_history(saver, config=c, channels=ch)
+            ),
+            lambda c, ch: saver.aget_delta_channel_history(config=c, channels=ch),
+            lambda c, ch: asyncio.to_thread(
+                lambda: saver.get_delta_channel_history(config=c, channels=ch)
+            ),
+        )
+    else:
+        async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+            saver = AsyncAgentstoreSaver(conn)
+            await delta_channel(saver, "async", "sync")
+            await saver.acopy_thread(tid, copy)
+            seeded = await check(
+                saver,
+                lambda c, ch: BaseCheckpointSaver.aget_delta_channel_history(
+                    saver, config=c, channels=ch
+                ),
+                lambda c, ch: saver.aget_delta_channel_history(config=c, channels=ch),
+                lambda c, ch: asyncio.to_thread(
+                    lambda: saver.get_delta_channel_history(config=c, channels=ch)
+                ),
+            )
+    # The scenario has histories with both a seed and writes to replay.
+    assert seeded > 0
+
+
+@pytest.mark.parametrize("kind", ["AgentstoreSaver", "AsyncAgentstoreSaver"])
+async def test_delta_channel_history_on_agentstore_0_2_0(kind: str, dsn: str) -> None:
+    """On a database still at agentstore 0.2.0, which has no
+    delta_channel_history, the savers fall back to LangGraph's walk: the
+    DeltaChannel scenario gives InMemorySaver's results."""
+    expected = await delta_channel(InMemorySaver(), "async", "sync")
+    name = f"agentstore_020_{uuid.uuid4().hex[:8]}"
+    with Connection.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            if kind == "AgentstoreSaver":
+                with Connection.connect(dsn, dbname=name, autocommit=True) as c:
+                    c.execute("CREATE EXTENSION agentstore VERSION '0.2.0'")
+                    got = await delta_channel(AgentstoreSaver(c), "async", "sync")
+            else:
+                async with await AsyncConnection.connect(dsn, dbname=name, autocommit=True) as c:
+                    await c.execute("CREATE EXTENSION agentstore VERSION '0.2.0'")
+                    got = await delta_channel(AsyncAgentstoreSaver(c), "async", "sync")
+        finally:
+            admin.execute(f'DROP DATABASE "{name}"')
+    assert got == expected

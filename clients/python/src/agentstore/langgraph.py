@@ -4,10 +4,10 @@
 ``AsyncAgentstoreSaver`` (``AsyncConnection`` or ``AsyncConnectionPool``)
 implement LangGraph's ``BaseCheckpointSaver``.  Every method is one call of
 agentstore's SQL API (``put_checkpoint``, ``put_writes``, ``get_checkpoint``,
-``list_checkpoints``, ``delete_thread``, ``delete_runs``, ``copy_thread``,
-``prune_checkpoints``); this module only converts between LangGraph's objects
-and the functions' arguments and results, as the LangGraph.js client
-(clients/langgraphjs) does.
+``list_checkpoints``, ``delta_channel_history``, ``delete_thread``,
+``delete_runs``, ``copy_thread``, ``prune_checkpoints``); this module only
+converts between LangGraph's objects and the functions' arguments and
+results, as the LangGraph.js client (clients/langgraphjs) does.
 
 Primitive channel values stay inline in the checkpoint document (as
 LangGraph's PostgresSaver keeps them); the other values and pending writes
@@ -23,7 +23,7 @@ import base64
 import json
 import math
 import random
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -34,11 +34,13 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     get_serializable_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.types import TASKS
 from psycopg import AsyncConnection, Connection
+from psycopg.errors import UndefinedFunction
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentstore._pg import (
@@ -62,6 +64,10 @@ PUT_SQL = (
 )
 PUT_WRITES_SQL = "SELECT agentstore.put_writes(%s, %s, %s, %s, %s::jsonb, %s)"
 DELETE_THREAD_SQL = "SELECT agentstore.delete_thread(%s)"
+# get_delta_channel_history: the whole parent chain walked by the server
+# (agentstore 0.3.0), {channel: {"writes": [[task_id, channel, type, value],
+# ...], "seed": [type, value]}}.
+DELTA_HISTORY_SQL = "SELECT agentstore.delta_channel_history(%s, %s, %s, %s::text[]) AS history"
 # Every checkpoint whose metadata run_id is one of these, in every thread and
 # namespace, with its writes and the blobs no other checkpoint names.
 DELETE_RUNS_SQL = "SELECT agentstore.delete_runs(%s::text[])"
@@ -272,6 +278,35 @@ class _Convert(BaseCheckpointSaver[str]):
             ],
         )
 
+    def _delta_params(self, config: RunnableConfig, channels: Sequence[str]) -> tuple | None:
+        """The arguments of delta_channel_history, or None where LangGraph's
+        default walk finds no target without a call (no thread id)."""
+        thread_id, ns, checkpoint_id = self._get_params(config)
+        if thread_id is None:
+            return None
+        return (thread_id, ns, checkpoint_id, [str(c) for c in channels])
+
+    def _to_delta_history(
+        self, history: dict | None, channels: Sequence[str]
+    ) -> dict[str, DeltaChannelHistory]:
+        """delta_channel_history's JSON as LangGraph's result: every channel
+        asked for, in the caller's order, its writes as PendingWrite tuples
+        (task_id, channel, value), its seed (when there is one) loaded."""
+        history = history or {}
+        result: dict[str, DeltaChannelHistory] = {}
+        for ch in channels:
+            e = history.get(str(ch)) or {}
+            entry: DeltaChannelHistory = {
+                "writes": [
+                    (task_id, channel, self._load(type_, value))
+                    for task_id, channel, type_, value in e.get("writes", [])
+                ]
+            }
+            if "seed" in e:
+                entry["seed"] = self._load(*e["seed"])
+            result[ch] = entry
+        return result
+
     @staticmethod
     def _run_ids(run_ids: Sequence[str]) -> list[str]:
         if isinstance(run_ids, str):
@@ -369,6 +404,22 @@ class AgentstoreSaver(_Convert):
         params = self._put_writes_params(config, writes, task_id, task_path)
         fetch(self.conn, PUT_WRITES_SQL, params, rows=False)
 
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """LangGraph's get_delta_channel_history in one call: agentstore's
+        delta_channel_history walks the parent chain (agentstore 0.3.0; on
+        0.2.0, LangGraph's walk of a call per ancestor)."""
+        if not channels:
+            return {}
+        params = self._delta_params(config, channels)
+        try:
+            rows = fetch(self.conn, DELTA_HISTORY_SQL, params) if params else []
+        except UndefinedFunction:
+            # agentstore 0.2.0: LangGraph's walk, one get_tuple per ancestor
+            return super().get_delta_channel_history(config=config, channels=channels)
+        return self._to_delta_history(rows[0]["history"] if rows else None, channels)
+
     def delete_thread(self, thread_id: str) -> None:
         fetch(self.conn, DELETE_THREAD_SQL, (str(thread_id),), rows=False)
 
@@ -428,6 +479,13 @@ class AgentstoreSaver(_Convert):
         task_path: str = "",
     ) -> None:
         await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        return await asyncio.to_thread(
+            lambda: self.get_delta_channel_history(config=config, channels=channels)
+        )
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
@@ -530,6 +588,22 @@ class AsyncAgentstoreSaver(_Convert):
         params = self._put_writes_params(config, writes, task_id, task_path)
         await afetch(self.conn, PUT_WRITES_SQL, params, rows=False)
 
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """LangGraph's get_delta_channel_history in one call: agentstore's
+        delta_channel_history walks the parent chain (agentstore 0.3.0; on
+        0.2.0, LangGraph's walk of a call per ancestor)."""
+        if not channels:
+            return {}
+        params = self._delta_params(config, channels)
+        try:
+            rows = await afetch(self.conn, DELTA_HISTORY_SQL, params) if params else []
+        except UndefinedFunction:
+            # agentstore 0.2.0: LangGraph's walk, one aget_tuple per ancestor
+            return await super().aget_delta_channel_history(config=config, channels=channels)
+        return self._to_delta_history(rows[0]["history"] if rows else None, channels)
+
     async def adelete_thread(self, thread_id: str) -> None:
         await afetch(self.conn, DELETE_THREAD_SQL, (str(thread_id),), rows=False)
 
@@ -601,6 +675,11 @@ class AsyncAgentstoreSaver(_Convert):
         task_path: str = "",
     ) -> None:
         self._sync(self.aput_writes(config, writes, task_id, task_path))
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        return self._sync(self.aget_delta_channel_history(config=config, channels=channels))
 
     def delete_thread(self, thread_id: str) -> None:
         self._sync(self.adelete_thread(thread_id))
