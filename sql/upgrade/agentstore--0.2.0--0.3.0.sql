@@ -248,6 +248,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentstore.delta_channel_history IS 'LangGraph''s get_delta_channel_history: per channel, the pending writes of the ancestors of a checkpoint, oldest first, up to the nearest one holding a value of the channel (its seed)';
+
 -- TTL: the indexes through which a pass finds the next expired session or
 -- thread (and the next session to purge) gain the key after the time, so
 -- that each lookup starts right after the previous one, however many share
