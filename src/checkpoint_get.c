@@ -348,8 +348,8 @@ blob_find(CpTable *t, int64 key, const char *const *parts, const int *lens)
 
 /*
  * A listing of one thread reads the keys of all the thread's blobs once
- * (PRESENT_AFTER rows into the listing, so that a short listing never pays
- * for it), instead of probing the blob index for every channel of every
+ * (PRESENT_AFTER rows into the listing, and only when it may list at least
+ * four times that many, so that a short listing never pays for it), instead of probing the blob index for every channel of every
  * checkpoint: most channels of a LangGraph checkpoint have no blob (their
  * values are inline), and a probe that finds nothing costs as much as one
  * that does.  The keys come from the primary key's index entries alone,
@@ -946,35 +946,42 @@ cp_thread_expiry(Datum thread_id, bool *expires_null)
 }
 
 /*
- * Whether a checkpoint of the thread, as it is now, was written by a
- * transaction that the given snapshot does not see (other than this one):
- * a put committed after the snapshot was taken.  Reads the thread's
- * checkpoints through the primary key with the latest snapshot.
+ * Whether a row of the thread in checkpoints or checkpoint_writes, as they
+ * are now, was written by a transaction that the given snapshot does not
+ * see (other than this one): a put or put_writes committed after the
+ * snapshot was taken.  Reads the thread's rows of both tables through
+ * their primary keys with the latest snapshot.
  */
 bool
 cp_thread_written_since(Datum thread_id, Snapshot since)
 {
+	static const char *const tables[] = {"checkpoints", "checkpoint_writes"};
 	static const char *const keys[] = {"thread_id"};
-	CpTable		ckpt;
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	bool		found;
 	bool		written = false;
+	int			i;
 
-	table_open_for_read(&ckpt, "checkpoints", keys, 1, NULL, NULL, 0, snapshot);
-	for (found = table_first(&ckpt, &thread_id, ForwardScanDirection);
-		 found && !written;
-		 found = scan_next(&ckpt, ForwardScanDirection))
+	for (i = 0; i < lengthof(tables) && !written; i++)
 	{
-		bool		isnull;
-		TransactionId xmin = DatumGetTransactionId(slot_getsysattr(ckpt.slot,
+		CpTable		t;
+		bool		found;
+
+		table_open_for_read(&t, tables[i], keys, 1, NULL, NULL, 0, snapshot);
+		for (found = table_first(&t, &thread_id, ForwardScanDirection);
+			 found && !written;
+			 found = scan_next(&t, ForwardScanDirection))
+		{
+			bool		isnull;
+			TransactionId xmin = DatumGetTransactionId(slot_getsysattr(t.slot,
 																	 MinTransactionIdAttributeNumber,
 																	 &isnull));
 
-		written = !isnull && !TransactionIdIsCurrentTransactionId(xmin) &&
-			XidInMVCCSnapshot(xmin, since);
-		CHECK_FOR_INTERRUPTS();
+			written = !isnull && !TransactionIdIsCurrentTransactionId(xmin) &&
+				XidInMVCCSnapshot(xmin, since);
+			CHECK_FOR_INTERRUPTS();
+		}
+		table_close_for_read(&t);
 	}
-	table_close_for_read(&ckpt);
 	UnregisterSnapshot(snapshot);
 	return written;
 }
@@ -1101,8 +1108,13 @@ agentstore_list_checkpoints(PG_FUNCTION_ARGS)
 		SPI_cursor_fetch(portal, true, PRESENT_AFTER);
 		if (SPI_processed == 0)
 			break;
-		/* a listing of one thread that goes on: read its blob keys once */
-		if (emitted == PRESENT_AFTER && (which & LIST_THREAD))
+		/*
+		 * A listing of one thread that goes on, and may go on for a while
+		 * yet (a max_count just past PRESENT_AFTER would pay for the whole
+		 * thread's keys to save a few probes): read its blob keys once.
+		 */
+		if (emitted == PRESENT_AFTER && (which & LIST_THREAD) &&
+			(argnulls[4] == 'n' || DatumGetInt64(args[4]) >= 4 * PRESENT_AFTER))
 			present_build(&r, args[0], (which & LIST_NS) ? args[1] : (Datum) 0,
 						  GetActiveSnapshot());
 		emitted += SPI_processed;

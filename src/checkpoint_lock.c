@@ -48,8 +48,9 @@ cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait)
  * Under REPEATABLE READ or SERIALIZABLE, a remover's snapshot may predate a
  * put that committed while the remover waited for the thread lock: it would
  * not see that put's checkpoint, take the blobs the checkpoint names for
- * unreferenced and remove them, leaving the checkpoint without its values.
- * Fail then, as PostgreSQL fails an update of a row changed since the
+ * unreferenced and remove them, leaving the checkpoint without its values;
+ * nor the writes of a put_writes, which it would leave behind, for good
+ * once the thread's row is gone.  Fail then, as PostgreSQL fails an update of a row changed since the
  * snapshot, and let the caller retry.  Under READ COMMITTED each statement
  * of the remover takes a new snapshot after the lock, and sees the put.
  */
@@ -61,7 +62,7 @@ check_no_write_since_snapshot(Datum thread_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent write to the checkpoint thread"),
-				 errdetail("A checkpoint of the thread was put by a transaction that committed after this transaction's snapshot was taken."),
+				 errdetail("A checkpoint or pending writes of the thread were stored by a transaction that committed after this transaction's snapshot was taken."),
 				 errhint("Retry the transaction.")));
 }
 

@@ -175,7 +175,9 @@ DECLARE
     cursor_id text;
     tup record;
     depth integer := 0;
-    max_depth bigint;
+    mark text;
+    power integer := 1;
+    lap integer := 0;
     w_channel text[] := '{}';
     w_depth integer[] := '{}';
     w_ord bigint[] := '{}';
@@ -203,18 +205,12 @@ BEGIN
          WHERE c.thread_id = delta_channel_history.thread_id AND c.checkpoint_ns = ns
            AND c.checkpoint_id = delta_channel_history.checkpoint_id;
     END IF;
-    WHILE cursor_id IS NOT NULL AND cardinality(remaining) > 0
-          AND (max_depth IS NULL OR depth < max_depth) LOOP
+    mark := cursor_id;
+    WHILE cursor_id IS NOT NULL AND cardinality(remaining) > 0 LOOP
         SELECT * INTO tup
           FROM agentstore.get_checkpoint(delta_channel_history.thread_id, ns, cursor_id);
         EXIT WHEN NOT FOUND;
         depth := depth + 1;
-        -- A chain without a loop has fewer links than its namespace has
-        -- checkpoints; counted only for a long walk.
-        IF depth = 1000 THEN
-            SELECT count(*) INTO max_depth FROM agentstore.checkpoints c
-             WHERE c.thread_id = delta_channel_history.thread_id AND c.checkpoint_ns = ns;
-        END IF;
         FOR w IN
             SELECT x.e, x.o
               FROM json_array_elements(tup.pending_writes) WITH ORDINALITY AS x(e, o)
@@ -233,6 +229,23 @@ BEGIN
             remaining := array_remove(remaining, ch);
         END LOOP;
         cursor_id := tup.parent_checkpoint_id;
+        -- Parent ids are the client's, so a chain can loop (LangGraph's own
+        -- walk would never end): Brent's method finds a loop in constant
+        -- memory within twice its length, and the walk fails then rather
+        -- than return writes collected more than once.
+        IF cursor_id = mark THEN
+            RAISE EXCEPTION 'the parent chain of checkpoint "%" loops', cursor_id
+                USING ERRCODE = 'data_exception',
+                      DETAIL = format('Thread "%s", namespace "%s": following parent_checkpoint_id leads back to "%s".',
+                                      delta_channel_history.thread_id, ns, cursor_id),
+                      HINT = 'Remove the checkpoints of the loop (delete_checkpoint) or the thread.';
+        END IF;
+        lap := lap + 1;
+        IF lap = power THEN
+            mark := cursor_id;
+            power := power * 2;
+            lap := 0;
+        END IF;
     END LOOP;
     RETURN (
         SELECT json_object_agg(r.ch, CASE WHEN s.v IS NULL

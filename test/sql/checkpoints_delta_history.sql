@@ -96,9 +96,10 @@ SELECT agentstore.delete_checkpoint('0001', 'cp-delta-b', '');
 SELECT * FROM pg_temp.h('cp-delta-b', '', NULL, '{m}');
 
 -- A parent chain that loops (0001 and 0002 each other's parent, which
--- put_checkpoint refuses but an UPDATE can store) ends once the walk has
--- taken as many steps as the namespace has checkpoints (counted after 1,000
--- steps): 0002's write is collected 500 times, 0001's 500 times.
+-- put_checkpoint refuses but an UPDATE can store) is an error, found
+-- within twice the loop's length (LangGraph's own walk would never end);
+-- so is a longer loop reached after a few links, and a chain without a loop
+-- of the same length is not.
 SELECT pg_temp.put('cp-delta-c', '', '0001', NULL, '{}', '{"m": 1}');
 SELECT pg_temp.put('cp-delta-c', '', '0002', '0001', '{}', '{"m": 1}');
 SELECT pg_temp.put('cp-delta-c', '', '0003', '0002', '{}', '{"m": 1}');
@@ -106,9 +107,18 @@ SELECT agentstore.put_writes('cp-delta-c', '', '0001', 'task-1', '[["m", 1]]');
 SELECT agentstore.put_writes('cp-delta-c', '', '0002', 'task-2', '[["m", 2]]');
 UPDATE agentstore.checkpoints SET parent_checkpoint_id = '0002'
  WHERE thread_id = 'cp-delta-c' AND checkpoint_id = '0001';
-SELECT w ->> 0 AS task_id, count(*)
-  FROM json_array_elements(agentstore.delta_channel_history('cp-delta-c', '', NULL, '{m}') -> 'm' -> 'writes') AS w
- GROUP BY 1 ORDER BY 1;
+SELECT agentstore.delta_channel_history('cp-delta-c', '', NULL, '{m}');
+-- 0100 <- 0101 <- ... <- 0140: a chain of 41, then 0100's parent made 0120
+SELECT count(pg_temp.put('cp-delta-d', '', lpad(g::text, 4, '0'),
+                         CASE WHEN g > 100 THEN lpad((g - 1)::text, 4, '0') END, '{}', '{"m": 1}'))
+  FROM generate_series(100, 140) AS g;
+SELECT count(agentstore.put_writes('cp-delta-d', '', lpad(g::text, 4, '0'), 'task', '[["m", 1]]'))
+  FROM generate_series(100, 140) AS g;
+SELECT json_array_length(agentstore.delta_channel_history('cp-delta-d', '', NULL, '{m}') -> 'm' -> 'writes') AS writes_without_loop;
+UPDATE agentstore.checkpoints SET parent_checkpoint_id = '0120'
+ WHERE thread_id = 'cp-delta-d' AND checkpoint_id = '0100';
+SELECT agentstore.delta_channel_history('cp-delta-d', '', NULL, '{m}');
+SELECT agentstore.delete_thread('cp-delta-d');
 
 -- A missing thread id is an error, as for the other checkpoint functions.
 SELECT agentstore.delta_channel_history(NULL, '', NULL, '{m}');
