@@ -49,6 +49,7 @@ extern bool cp_thread_expiry(Datum thread_id, bool *expires_null);
 
 /* checkpoint_lock.c */
 extern bool cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait);
+extern bool cp_thread_written_since_snapshot(Datum thread_id);
 
 /* checkpoint_json.c */
 extern void cp_check_key(const char *what, text *value, int maxlen,

@@ -130,7 +130,7 @@ char *
 cp_jsonb_value_text(JsonbValue *v, int *len)
 {
 	StringInfoData buf;
-	char	   *text;
+	char	   *str;
 
 	/* scalars, the common case, are written as JsonbToCString writes them */
 	switch (v->type)
@@ -142,15 +142,15 @@ cp_jsonb_value_text(JsonbValue *v, int *len)
 			*len = v->val.boolean ? 4 : 5;
 			return pstrdup(v->val.boolean ? "true" : "false");
 		case jbvNumeric:
-			text = DatumGetCString(DirectFunctionCall1(numeric_out,
+			str = DatumGetCString(DirectFunctionCall1(numeric_out,
 													   NumericGetDatum(v->val.numeric)));
-			*len = strlen(text);
-			return text;
+			*len = strlen(str);
+			return str;
 		case jbvString:
 			initStringInfo(&buf);
-			text = pnstrdup(v->val.string.val, v->val.string.len);
-			escape_json(&buf, text);
-			pfree(text);
+			str = pnstrdup(v->val.string.val, v->val.string.len);
+			escape_json(&buf, str);
+			pfree(str);
 			*len = buf.len;
 			return buf.data;
 		default:

@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 
+#include "argcheck.h"
 #include "checkpoint.h"
 #include "keylock.h"
 
@@ -50,20 +51,36 @@ cp_lock_thread(text *thread_id, LOCKMODE mode, bool nowait)
  * not see that put's checkpoint, take the blobs the checkpoint names for
  * unreferenced and remove them, leaving the checkpoint without its values;
  * nor the writes of a put_writes, which it would leave behind, for good
- * once the thread's row is gone.  Fail then, as PostgreSQL fails an update of a row changed since the
- * snapshot, and let the caller retry.  Under READ COMMITTED each statement
- * of the remover takes a new snapshot after the lock, and sees the put.
+ * once the thread's row is gone.  True then (call it with the thread lock
+ * held).  Under READ COMMITTED each statement of a remover takes a new
+ * snapshot after the lock, and sees the put: always false.
+ */
+bool
+cp_thread_written_since_snapshot(Datum thread_id)
+{
+	return IsolationUsesXactSnapshot() &&
+		cp_thread_written_since(thread_id, GetTransactionSnapshot());
+}
+
+/*
+ * The SQL removers fail when the thread was written since their snapshot,
+ * as PostgreSQL fails an update of a row changed since the snapshot, and
+ * let the caller retry.
  */
 static void
 check_no_write_since_snapshot(Datum thread_id)
 {
-	if (IsolationUsesXactSnapshot() &&
-		cp_thread_written_since(thread_id, GetTransactionSnapshot()))
+	if (cp_thread_written_since_snapshot(thread_id))
+	{
+		text	   *t = DatumGetTextPP(thread_id);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent write to the checkpoint thread"),
-				 errdetail("A checkpoint or pending writes of the thread were stored by a transaction that committed after this transaction's snapshot was taken."),
+				 errdetail("A checkpoint or pending writes of thread %s were stored by a transaction that committed after this transaction's snapshot was taken.",
+						   argcheck_quote(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))),
 				 errhint("Retry the transaction.")));
+	}
 }
 
 /*

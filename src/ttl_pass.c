@@ -572,10 +572,15 @@ run_group_step(TtlPass *pass, const TtlStep *step, int64 budget, int64 *used,
 		 * exclusive thread lock, as expire_checkpoint_threads() does, so that
 		 * a put racing the expiry either slides the TTL first or finds the
 		 * thread gone.  One being written to is skipped (the cursor moves
-		 * past it): a later pass gets it.
+		 * past it): a later pass gets it.  So is one written since this
+		 * transaction's snapshot (expire_now() under REPEATABLE READ, or a
+		 * database whose default isolation is such): its statements would
+		 * not see the new checkpoint or pending writes, and leave them
+		 * behind for good.
 		 */
 		if (step->thread_lock &&
-			!cp_lock_thread(DatumGetTextPP(args[0]), ExclusiveLock, true))
+			(!cp_lock_thread(DatumGetTextPP(args[0]), ExclusiveLock, true) ||
+			 cp_thread_written_since_snapshot(args[0])))
 		{
 			set_cursor(pass, cursor, nkeys, args, byval, len);
 			continue;

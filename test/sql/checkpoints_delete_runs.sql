@@ -163,13 +163,22 @@ SELECT DISTINCT c.thread_id FROM agentstore.checkpoints c
  ORDER BY 1;
 SET plan_cache_mode = force_generic_plan;
 SET enable_seqscan = off;
-SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) EXECUTE runs('{r3}');
-RESET enable_bitmapscan;
 RESET enable_seqscan;
 RESET plan_cache_mode;
 DEALLOCATE runs;
 SELECT pg_get_indexdef('agentstore.checkpoints_run_id'::regclass);
+
+-- A run id is the client's string, of any length: the index (hash) holds
+-- one of 10,240 characters, where a btree entry could not (put failed).
+SELECT agentstore.put_checkpoint('cp-runs-g', '', '{"v": 4, "id": "0001", "channel_versions": {"count": 1}}',
+    json_build_object('run_id', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 320) i)),
+    '{"count": 1}', '{"count": ["json", "MQ=="]}');
+SELECT agentstore.put_checkpoint('cp-runs-g', '', '{"v": 4, "id": "0002", "channel_versions": {"count": 1}}',
+    '{"run_id": "r7"}', '{}', NULL, '0001');
+SELECT agentstore.delete_runs(ARRAY[(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 320) i)]);
+SELECT checkpoint_id, metadata ->> 'run_id' AS run_id
+  FROM agentstore.checkpoints WHERE thread_id = 'cp-runs-g';
 
 -- prune_checkpoints shares delete_runs' blob cleanup: a checkpoint whose
 -- channel_versions is JSON null names no blob (prune failed on it before).
@@ -181,5 +190,5 @@ SELECT * FROM agentstore.prune_checkpoints('cp-runs-f', 1);
 
 -- Leave nothing behind for the tests that follow.
 SELECT agentstore.delete_thread(t)
-  FROM unnest(ARRAY['cp-runs-a', 'cp-runs-b', 'cp-runs-c', 'cp-runs-d', 'cp-runs-e', 'cp-runs-f']) AS t;
+  FROM unnest(ARRAY['cp-runs-a', 'cp-runs-b', 'cp-runs-c', 'cp-runs-d', 'cp-runs-e', 'cp-runs-f', 'cp-runs-g']) AS t;
 SELECT count(*) AS left_behind FROM agentstore.checkpoint_threads WHERE thread_id LIKE 'cp-runs%';
