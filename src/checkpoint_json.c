@@ -143,7 +143,7 @@ cp_jsonb_value_text(JsonbValue *v, int *len)
 			return pstrdup(v->val.boolean ? "true" : "false");
 		case jbvNumeric:
 			str = DatumGetCString(DirectFunctionCall1(numeric_out,
-													   NumericGetDatum(v->val.numeric)));
+													  NumericGetDatum(v->val.numeric)));
 			*len = strlen(str);
 			return str;
 		case jbvString:
