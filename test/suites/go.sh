@@ -62,6 +62,11 @@ log "go test"
 status=0
 go test -count=1 -v ./... 2>&1 | tee "$DIR/gotest.out" || status=$?
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# The tests of one object used by several goroutines, again under the race
+# detector (which fails a test on a data race); counted as tests of their own.
+log "go test -race (concurrent use)"
+go test -race -count=1 -v -run 'Concurrent' ./agentgo 2>&1 | tee -a "$DIR/gotest.out" || status=$?
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 passed=$(grep -c -E '^\s*--- PASS' "$DIR/gotest.out" || true)
 failed=$(grep -c -E '^\s*--- FAIL' "$DIR/gotest.out" || true)
 skipped=$(grep -c -E '^\s*--- SKIP' "$DIR/gotest.out" || true)

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,8 +49,10 @@ type BatchWriter struct {
 	pool        *pgxpool.Pool
 	appName     string
 	defaultUser string
-	inserted    int64
-	updated     int64
+
+	mu       sync.Mutex // guards the counts: UpsertSessions may run concurrently
+	inserted int64
+	updated  int64
 }
 
 var _ batch.BatchWriter = (*BatchWriter)(nil)
@@ -149,16 +152,24 @@ func (w *BatchWriter) UpsertSessions(ctx context.Context, sessions []*session.Se
 		return fmt.Errorf("agentstore: upsert sessions: %w", err)
 	}
 	// The counts of this COPY (same connection): inserted and updated.
+	var inserted, updated int64
 	if err := conn.QueryRow(ctx, `SELECT inserted, updated FROM agentstore.session_import_result()`).
-		Scan(&w.inserted, &w.updated); err != nil {
+		Scan(&inserted, &updated); err != nil {
 		return fmt.Errorf("agentstore: upsert sessions: %w", err)
 	}
+	w.mu.Lock()
+	w.inserted, w.updated = inserted, updated
+	w.mu.Unlock()
 	return nil
 }
 
 // LastCounts returns the rows inserted and updated by the last successful
-// UpsertSessions (not safe for concurrent use with it).
-func (w *BatchWriter) LastCounts() (inserted, updated int64) { return w.inserted, w.updated }
+// UpsertSessions to finish.
+func (w *BatchWriter) LastCounts() (inserted, updated int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.inserted, w.updated
+}
 
 // Close does nothing: the pool belongs to the caller.
 func (w *BatchWriter) Close() error { return nil }

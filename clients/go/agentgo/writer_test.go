@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,6 +172,42 @@ func TestRepeatedKeyInOneBatchLastWins(t *testing.T) {
 	}
 	if got.Name != "last" {
 		t.Fatalf("name %q, want the last occurrence", got.Name)
+	}
+}
+
+// One writer used by several goroutines at once, as agent-go's callers may:
+// every batch is written, and LastCounts gives one whole call's counts.
+// test/suites/go.sh runs it under the race detector too.
+func TestConcurrentUpserts(t *testing.T) {
+	app := uniq("agentgo")
+	w := NewBatchWriter(testPool(t), WithAppName(app))
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			batch := make([]*session.Session, 50)
+			for i := range batch {
+				batch[i] = full(fmt.Sprintf("g%d-%d", g, i), "u", i)
+			}
+			errs <- w.UpsertSessions(ctx, batch, true)
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ins, upd := w.LastCounts(); ins != 50 || upd != 0 {
+		t.Fatalf("LastCounts: %d inserted, %d updated; want one call's 50, 0", ins, upd)
+	}
+	for g := 0; g < 4; g++ {
+		if got, err := w.GetSession(ctx, "u", fmt.Sprintf("g%d-49", g)); err != nil || got == nil {
+			t.Fatalf("batch %d: %v, %v", g, got, err)
+		}
 	}
 }
 

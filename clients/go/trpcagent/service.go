@@ -291,7 +291,27 @@ func (s *Service) CreateSession(ctx context.Context, key session.Key, state sess
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("agentstore: decode session: %w", err)
 	}
+	overlayRoutedState(d.State, state)
 	return d.toSession()
+}
+
+// overlayRoutedState applies the app: and user: keys of a created session's
+// initial state to the state read back: the list_app_state and
+// list_user_state calls of create's statement read its snapshot, from before
+// create_session wrote those keys.  A nil value removes the key, as the
+// server does with it.
+func overlayRoutedState(doc map[string]json.RawMessage, given session.StateMap) {
+	for k, v := range given {
+		if !strings.HasPrefix(k, session.StateAppPrefix) && !strings.HasPrefix(k, session.StateUserPrefix) {
+			continue
+		}
+		if v == nil {
+			delete(doc, k)
+			continue
+		}
+		raw, _ := json.Marshal(v) // a []byte: its base64 string, as encodeState writes it
+		doc[k] = raw
+	}
 }
 
 // GetSession reads the session with its last events (agentstore.get_session)

@@ -509,6 +509,30 @@ func TestAgentstoreDocumentedDifferences(t *testing.T) {
 	}
 }
 
+// CreateSession's result shows the app: and user: keys it wrote, over the
+// app and user state stored before (which its statement's snapshot still
+// holds), and without the keys it removed (nil values); the next read agrees.
+func TestAgentstoreCreateSessionRoutedState(t *testing.T) {
+	svc := NewService(testPool(t))
+	app := uniq("app")
+	must(t, svc.UpdateAppState(ctx, app, session.StateMap{"theme": []byte("dark"), "old": []byte("1")}))
+	key := session.Key{AppName: app, UserID: "u", SessionID: "s"}
+	sess, err := svc.CreateSession(ctx, key, session.StateMap{
+		"app:theme": []byte("light"), "app:old": nil, "user:lang": []byte("fr"), "x": []byte("1"),
+	})
+	must(t, err)
+	got, err := svc.GetSession(ctx, key)
+	must(t, err)
+	for _, s := range []*session.Session{sess, got} {
+		eq(t, "app:theme", string(s.State["app:theme"]), "light")
+		eq(t, "user:lang", string(s.State["user:lang"]), "fr")
+		eq(t, "x", string(s.State["x"]), "1")
+		if _, ok := s.State["app:old"]; ok {
+			t.Fatal("app:old, removed by the create, is in the session's state")
+		}
+	}
+}
+
 // Offset/limit pages across the pages of agentstore.list_sessions (two
 // sessions a page here), same results on both services.
 func TestListSessionPagesAcrossListingPages(t *testing.T) {

@@ -342,3 +342,41 @@ async def test_setup_and_pool(dsn, app):
         assert await service.setup()
         s = await service.create_session(app_name=app, user_id="u")
         assert (await service.get_session(app_name=app, user_id="u", session_id=s.id)).id == s.id
+
+
+async def test_agentstore_null_app_and_user_keys_remove(dsn, app):
+    """agentstore's state rule: an app:/user: key written as None is removed
+    (ADK's services store None). create_session's result says so too, as the
+    next read does, although the statement that creates the session reads app
+    and user state from before it."""
+    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+        service = AgentstoreSessionService(conn)
+        await service.create_session(app_name=app, user_id="u", state={"app:a": 1, "user:b": 2})
+        s = await service.create_session(
+            app_name=app, user_id="u", state={"app:a": None, "user:b": 3, "app:c": 4}
+        )
+        got = await service.get_session(app_name=app, user_id="u", session_id=s.id)
+        assert s.state == got.state == {"user:b": 3, "app:c": 4}
+
+
+def test_epoch_of_fractions_without_trailing_zeros(monkeypatch):
+    """PostgreSQL prints ".12345" and ".1"; Python 3.10's fromisoformat takes
+    3 or 6 digits only (emulated here: this machine's Python takes any)."""
+    import re
+    from datetime import datetime as real_datetime
+
+    import agentstore.adk as adk
+
+    class Py310Datetime(real_datetime):
+        @classmethod
+        def fromisoformat(cls, s):
+            m = re.search(r":\d\d\.(\d+)", s)
+            if m and len(m.group(1)) not in (3, 6):
+                raise ValueError(f"Invalid isoformat string: {s!r}")
+            return real_datetime.fromisoformat(s)
+
+    monkeypatch.setattr(adk, "datetime", Py310Datetime)
+    assert adk._epoch("2026-12-01T12:00:00.12345+00:00") == 1796126400.12345
+    assert adk._epoch("2026-12-01T12:00:00.1+00:00") == 1796126400.1
+    assert adk._epoch("2026-12-01T12:00:00+00:00") == 1796126400.0
+    assert adk._epoch(None) == 0.0

@@ -602,7 +602,8 @@ class Colour(str, enum.Enum):
 def test_channel_value_types_round_trip(pool: Any) -> None:
     """Primitive values are kept inline as JSON, the others serialized; each
     comes back equal and of its own type (a str subclass, NUL characters,
-    non-finite floats and 64-bit integers included; LangGraph's serde refuses bigger ones),
+    non-finite floats and 64-bit integers included; LangGraph's serde refuses bigger ones;
+    floats that jsonb would print as integers, and -0.0, which it has not),
     as from InMemorySaver."""
     import math
 
@@ -612,6 +613,8 @@ def test_channel_value_types_round_trip(pool: Any) -> None:
         "s": "plain", "nul": "a\x00b", "i": 7, "max": 2**63 - 1, "min": -(2**63), "f": 1.5,
         "nan": float("nan"), "inf": float("-inf"), "t": True, "none": None, "enum": Colour.RED,
         "bytes": b"\x00\xff", "list": [1, "two", {"three": 3}], "tuple": (1, 2), "set": {1, 2},
+        "f16": 1e16, "f300": -1.5e300, "f_under": 9999999999999998.0, "tiny": 5e-324,
+        "negzero": -0.0, "zero": 0.0,
     }
     results = []
     for saver in (InMemorySaver(), AgentstoreSaver(pool)):
@@ -630,6 +633,7 @@ def test_channel_value_types_round_trip(pool: Any) -> None:
             continue
         assert got[k] == expected[k] and type(got[k]) is type(expected[k]), k
     assert got["enum"] is Colour.RED and got["nul"] == "a\x00b" and got["max"] == 2**63 - 1
+    assert math.copysign(1.0, got["negzero"]) == -1.0 and math.copysign(1.0, got["zero"]) == 1.0
 
 
 def test_list_while_writing_on_a_one_connection_pool(dsn: str) -> None:

@@ -22,6 +22,7 @@ and SV002).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -57,7 +58,7 @@ CREATE_SQL = (
     "SELECT c.id, c.session_id, c.state, c.updated_at,"
     " agentstore.list_app_state(c.app_name) AS app_state,"
     " agentstore.list_user_state(c.app_name, c.user_id) AS user_state"
-    " FROM agentstore.create_session(%s, %s, %s, %s::jsonb, %s::interval) AS c"
+    " FROM agentstore.create_session(%s, %s, %s, %s::pg_catalog.jsonb, %s::pg_catalog.interval) AS c"
 )
 GET_SQL = "SELECT agentstore.get_session(%s, %s, %s, %s, %s) AS s"
 # Every page of list_sessions, and for each session its state with app and
@@ -66,16 +67,16 @@ LIST_SQL = """
 WITH RECURSIVE pages AS (
     SELECT agentstore.list_sessions(%(app)s, %(user)s, 10000, NULL) AS page
   UNION ALL
-    SELECT agentstore.list_sessions(%(app)s, %(user)s, 10000, p.page ->> 'next_page_token')
+    SELECT agentstore.list_sessions(%(app)s, %(user)s, 10000, p.page OPERATOR(pg_catalog.->>) 'next_page_token')
       FROM pages p
-     WHERE p.page ->> 'next_page_token' IS NOT NULL
+     WHERE p.page OPERATOR(pg_catalog.->>) 'next_page_token' IS NOT NULL
 )
-SELECT agentstore.get_session(%(app)s, s ->> 'user_id', s ->> 'session_id', 1, NULL) AS s
-  FROM pages, jsonb_array_elements(pages.page -> 'sessions') AS s
+SELECT agentstore.get_session(%(app)s, s OPERATOR(pg_catalog.->>) 'user_id', s OPERATOR(pg_catalog.->>) 'session_id', 1, NULL) AS s
+  FROM pages, pg_catalog.jsonb_array_elements(pages.page OPERATOR(pg_catalog.->) 'sessions') AS s
 """
 DELETE_SQL = "SELECT agentstore.delete_session(%s, %s, %s)"
 APPEND_SQL = (
-    "SELECT version FROM agentstore.append_event(%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)"
+    "SELECT version FROM agentstore.append_event(%s, %s, %s, %s::pg_catalog.jsonb, %s::pg_catalog.jsonb, %s, %s)"
 )
 USER_STATE_SQL = "SELECT agentstore.list_user_state(%s, %s) AS s"
 
@@ -86,8 +87,18 @@ NO_DATA_FOUND = "P0002"
 UNIQUE_VIOLATION = "23505"
 
 
+# The fraction of a timestamp's seconds, which PostgreSQL prints without
+# trailing zeros (".12345", ".1").
+_FRACTION = re.compile(r"(?<=:\d\d\.)\d+")
+
+
 def _epoch(ts: str | None) -> float:
-    return datetime.fromisoformat(ts).timestamp() if ts else 0.0
+    """A timestamp of a get_session document as seconds since the epoch.
+    Python 3.10's fromisoformat takes a fraction of 3 or 6 digits only."""
+    if not ts:
+        return 0.0
+    ts = _FRACTION.sub(lambda m: m.group(0).ljust(6, "0")[:6], ts, count=1)
+    return datetime.fromisoformat(ts).timestamp()
 
 
 def _jsonable(value: Any) -> str:
@@ -220,9 +231,15 @@ class AgentstoreSessionService(BaseSessionService):
         user_state = dict(row["user_state"] or {})
         for key, value in given.items():
             if key.startswith(State.APP_PREFIX):
-                app_state[key[len(State.APP_PREFIX):]] = value
+                scope, name = app_state, key[len(State.APP_PREFIX):]
             elif key.startswith(State.USER_PREFIX):
-                user_state[key[len(State.USER_PREFIX):]] = value
+                scope, name = user_state, key[len(State.USER_PREFIX):]
+            else:
+                continue
+            if value is None:  # the server removes a key written as null
+                scope.pop(name, None)
+            else:
+                scope[name] = value
         merged.update({State.APP_PREFIX + k: v for k, v in app_state.items()})
         merged.update({State.USER_PREFIX + k: v for k, v in user_state.items()})
         session = Session(

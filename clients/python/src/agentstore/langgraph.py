@@ -57,27 +57,32 @@ from agentstore._pg import (
 __all__ = ["AgentstoreSaver", "AsyncAgentstoreSaver"]
 
 GET_SQL = "SELECT * FROM agentstore.get_checkpoint(%s, %s, %s)"
-LIST_SQL = "SELECT * FROM agentstore.list_checkpoints(%s, %s, %s::jsonb, %s, %s, %s)"
+LIST_SQL = "SELECT * FROM agentstore.list_checkpoints(%s, %s, %s::pg_catalog.jsonb, %s, %s, %s)"
 PUT_SQL = (
-    "SELECT agentstore.put_checkpoint(%s, %s, %s::jsonb, %s::json, %s::jsonb, %s::jsonb,"
-    " %s, %s::interval)"
+    "SELECT agentstore.put_checkpoint(%s, %s, %s::pg_catalog.jsonb, %s::pg_catalog.json,"
+    " %s::pg_catalog.jsonb, %s::pg_catalog.jsonb, %s, %s::pg_catalog.interval)"
 )
-PUT_WRITES_SQL = "SELECT agentstore.put_writes(%s, %s, %s, %s, %s::jsonb, %s)"
+PUT_WRITES_SQL = "SELECT agentstore.put_writes(%s, %s, %s, %s, %s::pg_catalog.jsonb, %s)"
 DELETE_THREAD_SQL = "SELECT agentstore.delete_thread(%s)"
 # get_delta_channel_history: the whole parent chain walked by the server
 # (agentstore 0.3.0), {channel: {"writes": [[task_id, channel, type, value],
 # ...], "seed": [type, value]}}.
-DELTA_HISTORY_SQL = "SELECT agentstore.delta_channel_history(%s, %s, %s, %s::text[]) AS history"
+DELTA_HISTORY_SQL = (
+    "SELECT agentstore.delta_channel_history(%s, %s, %s, %s::pg_catalog.text[]) AS history"
+)
 # Every checkpoint whose metadata run_id is one of these, in every thread and
 # namespace, with its writes and the blobs no other checkpoint names.
-DELETE_RUNS_SQL = "SELECT agentstore.delete_runs(%s::text[])"
-COPY_THREAD_SQL = "SELECT agentstore.copy_thread(%s, %s, %s::interval)"
+DELETE_RUNS_SQL = "SELECT agentstore.delete_runs(%s::pg_catalog.text[])"
+COPY_THREAD_SQL = "SELECT agentstore.copy_thread(%s, %s, %s::pg_catalog.interval)"
 # prune(strategy=...) for a list of threads, still one statement.
 PRUNE_KEEP_LATEST_SQL = (
-    "SELECT count(*) FROM unnest(%s::text[]) AS t,"
+    "SELECT pg_catalog.count(*) FROM pg_catalog.unnest(%s::pg_catalog.text[]) AS t,"
     " LATERAL agentstore.prune_checkpoints(t, 1) AS p"
 )
-PRUNE_DELETE_SQL = "SELECT count(agentstore.delete_thread(t)) FROM unnest(%s::text[]) AS t"
+PRUNE_DELETE_SQL = (
+    "SELECT pg_catalog.count(agentstore.delete_thread(t))"
+    " FROM pg_catalog.unnest(%s::pg_catalog.text[]) AS t"
+)
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 _CONTAINERS = (dict, list)
@@ -86,15 +91,19 @@ _CONTAINERS = (dict, list)
 def _is_inline(value: Any) -> bool:
     """Whether a channel value is stored as JSON in the checkpoint document:
     None, booleans, 64-bit integers (JSON parsers read bigger ones as
-    floats), finite floats and strings without NUL (which jsonb cannot hold),
-    of exactly these types so that none changes type."""
+    floats), floats that come back as floats and strings without NUL (which
+    jsonb cannot hold), of exactly these types so that none changes type.
+    jsonb prints a float of 1e16 or more without a fraction or exponent (so
+    it would be read back as an int) and has no -0.0; those, NaN and the
+    infinities go through serde."""
     t = type(value)
     if value is None or t is bool:
         return True
     if t is int:
         return -(2**63) <= value < 2**63
     if t is float:
-        return math.isfinite(value)
+        # (NaN fails the comparison)
+        return abs(value) < 1e16 and (value != 0.0 or math.copysign(1.0, value) > 0)
     return t is str and "\x00" not in value
 
 
@@ -320,7 +329,11 @@ class _Convert(BaseCheckpointSaver[str]):
         if strategy not in PRUNE_STRATEGIES:
             raise ValueError(f"Unknown prune strategy: {strategy!r}")
         sql = PRUNE_KEEP_LATEST_SQL if strategy == "keep_latest" else PRUNE_DELETE_SQL
-        return sql, ([str(t) for t in thread_ids],)
+        # Each thread's lock is taken in turn and held to the end: in one
+        # order (code points, that is the "C" order of delete_runs and
+        # delete_checkpoint), so that two prunes of the same threads cannot
+        # deadlock.
+        return sql, (sorted({str(t) for t in thread_ids}),)
 
 
 class AgentstoreSaver(_Convert):
