@@ -226,7 +226,7 @@ CREATE FUNCTION agentstore.stream_version(stream text)
 RETURNS bigint
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'agentstore_stream_version';
-COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version of a stream, 0 if it has no event';
+COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version a stream has had, deleted events included, 0 if none: the next append''s expectation';
 
 -- The last expected-version conflict (SV001) this session raised for the
 -- current role, with the full stream name (the DETAIL quotes a bounded

@@ -26,11 +26,15 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/xid8.h"
 
 #include "streams.h"
@@ -316,10 +320,15 @@ agentstore_read_category(PG_FUNCTION_ARGS)
 
 /*
  * agentstore.stream_version(stream text) -> bigint
- * The stream's current version as the caller's snapshot sees it: its
- * highest version, soft-deleted events included; 0 if it has no event.
- * (An append checks its expectation against the latest committed version
- * instead, under the stream's lock.)
+ * The stream's current version as the caller's snapshot sees it, the value
+ * to pass as the next append's expectation: its highest version,
+ * soft-deleted events included, or its high-water mark in
+ * agentstore.stream_heads when its newest events have been deleted (their
+ * versions are never issued again, so an append expecting the highest
+ * remaining one would fail); 0 if it never had an event.  Under row-level
+ * security the high-water mark is not consulted: it would tell a tenant
+ * about events the policies hide.  (An append checks its expectation
+ * against the latest committed version instead, under the stream's lock.)
  */
 Datum
 agentstore_stream_version(PG_FUNCTION_ARGS)
@@ -328,6 +337,8 @@ agentstore_stream_version(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	Datum		result;
 	bool		isnull;
+	int64		version;
+	Oid			relid;
 
 	args[0] = get_stream(fcinfo, 0);
 	SPI_connect();
@@ -336,6 +347,19 @@ agentstore_stream_version(PG_FUNCTION_ARGS)
 			 " WHERE stream OPERATOR(pg_catalog.=) $1",
 			 1, types, args, 1);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	version = isnull ? 0 : DatumGetInt64(result);
 	SPI_finish();
-	PG_RETURN_INT64(isnull ? 0 : DatumGetInt64(result));
+
+	/* the query checked SELECT on the events; the lookup finds the table */
+	relid = get_relname_relid("events", get_namespace_oid("agentstore", false));
+	if (OidIsValid(relid) &&
+		check_enable_rls(relid, InvalidOid, false) != RLS_ENABLED)
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+		int64		head = stream_head_version(rel, DatumGetTextPP(args[0]));
+
+		table_close(rel, AccessShareLock);
+		version = Max(version, head);
+	}
+	PG_RETURN_INT64(version);
 }

@@ -277,14 +277,15 @@ stream_table_info(Relation rel)
 }
 
 /*
- * One probe of a unique-prefix index of 'heap' on text keys with
- * SnapshotSelf (see the file header for why): the first row in 'dir'.
- * Returns false if there is none, else the int8 columns 'attnums'.
+ * One probe of a unique-prefix index of 'heap' on text keys: the first row
+ * in 'dir' that 'snapshot' sees (writers use SnapshotSelf, see the file
+ * header for why).  Returns false if there is none, else the int8 columns
+ * 'attnums'.
  */
 static bool
-probe_index(Relation heap, Oid indexoid, int nkeys, text **keyvals,
-			ScanDirection dir, int natts, const AttrNumber *attnums,
-			int64 *out)
+probe_index(Relation heap, Oid indexoid, Snapshot snapshot, int nkeys,
+			text **keyvals, ScanDirection dir, int natts,
+			const AttrNumber *attnums, int64 *out)
 {
 	Relation	index;
 	IndexScanDesc scan;
@@ -299,7 +300,7 @@ probe_index(Relation heap, Oid indexoid, int nkeys, text **keyvals,
 							   InvalidOid, index->rd_indcollation[i], F_TEXTEQ,
 							   PointerGetDatum(keyvals[i]));
 	slot = table_slot_create(heap, NULL);
-	scan = compat_index_beginscan(heap, index, SnapshotSelf, nkeys, 0);
+	scan = compat_index_beginscan(heap, index, snapshot, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, dir, slot);
 	if (found)
@@ -326,6 +327,33 @@ make_text(const char *name, int len)
 }
 
 /*
+ * The stream's high-water mark in agentstore.stream_heads as 'snapshot'
+ * sees it, 0 if none (or if there is no such table beside the events).
+ */
+static int64
+heads_version(const StreamTableInfo *info, text *stream, Snapshot snapshot)
+{
+	Relation	heads;
+	int64		head = 0;
+
+	if (!OidIsValid(info->heads_relid))
+		return 0;
+	heads = try_table_open(info->heads_relid, AccessShareLock);
+	if (heads != NULL)
+	{
+		AttrNumber	attnum = column_attnum(RelationGetDescr(heads), "version", INT8OID);
+		Oid			pkey = compat_primary_key_index(heads);
+
+		if (attnum == InvalidAttrNumber || !OidIsValid(pkey) ||
+			!probe_index(heads, pkey, snapshot, 1, &stream,
+						 ForwardScanDirection, 1, &attnum, &head))
+			head = 0;
+		table_close(heads, AccessShareLock);
+	}
+	return head;
+}
+
+/*
  * The stream's current version, 0 if none: the greatest version in the
  * table (one backward probe of the primary key), or the stream's
  * high-water mark in agentstore.stream_heads if that is greater (its
@@ -338,29 +366,24 @@ probe_stream_version(Relation rel, const StreamTableInfo *info,
 {
 	text	   *stream = make_text(name, len);
 	int64		result = 0;
+	int64		head;
 
-	probe_index(rel, info->pkey_index, 1, &stream, BackwardScanDirection,
-				1, &info->version_attnum, &result);
-	if (OidIsValid(info->heads_relid))
-	{
-		Relation	heads = try_table_open(info->heads_relid, AccessShareLock);
-
-		if (heads != NULL)
-		{
-			AttrNumber	attnum = column_attnum(RelationGetDescr(heads), "version", INT8OID);
-			Oid			pkey = compat_primary_key_index(heads);
-			int64		head = 0;
-
-			if (attnum != InvalidAttrNumber && OidIsValid(pkey) &&
-				probe_index(heads, pkey, 1, &stream, ForwardScanDirection,
-							1, &attnum, &head) &&
-				head > result)
-				result = head;
-			table_close(heads, AccessShareLock);
-		}
-	}
+	probe_index(rel, info->pkey_index, SnapshotSelf, 1, &stream,
+				BackwardScanDirection, 1, &info->version_attnum, &result);
+	head = heads_version(info, stream, SnapshotSelf);
 	pfree(stream);
-	return result;
+	return Max(result, head);
+}
+
+/*
+ * For readers (stream_version()): the stream's high-water mark in
+ * agentstore.stream_heads as the active snapshot sees it, 0 if none.  The
+ * caller decides whether the reader may know it (row-level security).
+ */
+int64
+stream_head_version(Relation rel, text *stream)
+{
+	return heads_version(stream_table_info(rel), stream, GetActiveSnapshot());
 }
 
 /*
@@ -534,8 +557,8 @@ stream_version_for_row(Relation rel, const char *name, int len,
 
 		keys[0] = make_text(name, len);
 		keys[1] = event_id;
-		*duplicate = probe_index(rel, info->event_id_index, 2, keys,
-								 ForwardScanDirection, 1,
+		*duplicate = probe_index(rel, info->event_id_index, SnapshotSelf, 2,
+								 keys, ForwardScanDirection, 1,
 								 &info->version_attnum, &stored);
 		pfree(keys[0]);
 		if (*duplicate)

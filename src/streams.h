@@ -77,6 +77,8 @@ extern void stream_check_version_room(const char *name, int len,
 /* Lock the stream (if not yet) and return its current version (0 = none). */
 extern int64 stream_locked_version(Relation rel, const char *name, int len);
 
+extern int64 stream_head_version(Relation rel, text *stream);
+
 /* A row arrived with an explicit version: keep later numbering above it. */
 extern void stream_note_version(Relation rel, const char *name, int len,
 								int64 version);

@@ -280,3 +280,6 @@ DROP INDEX agentstore.checkpoint_threads_expires_at;
 CREATE INDEX checkpoint_threads_expires_at
     ON agentstore.checkpoint_threads (expires_at, thread_id)
     WHERE expires_at IS NOT NULL;
+
+-- stream_version also counts the versions of deleted events (src/stream_read.c).
+COMMENT ON FUNCTION agentstore.stream_version(text) IS 'highest version a stream has had, deleted events included, 0 if none: the next append''s expectation';
