@@ -27,12 +27,19 @@
  *   transaction that holds or wants a conflicting key, and takes no more key
  *   locks in that space.
  *
- * So a transaction holds at most threshold + 2 entries per space, whatever
- * it writes.  The price is paid by bulk transactions only: escalating waits
- * for the other writers of the space to finish, and writers that come later
- * wait for the escalated transaction.  A writer already waiting for one of
- * the escalating transaction's keys makes a deadlock, which PostgreSQL's
- * detector breaks by cancelling one of the two (SQLSTATE 40P01).
+ * The price is paid by bulk transactions only: escalating waits for the
+ * other writers of the space to finish, and writers that come later wait
+ * for the escalated transaction.  A writer already waiting for one of the
+ * escalating transaction's keys makes a deadlock, which PostgreSQL's
+ * detector breaks by cancelling one of the two (SQLSTATE 40P01).  Two bulk
+ * transactions would deadlock the same way, each waiting for the other's
+ * intention: so only the holder of the space's escalation gate (a lock of
+ * its own, taken without waiting) waits to escalate; the others go on with
+ * key locks, up to KEYLOCK_GATELESS_FACTOR times the threshold, and only
+ * then wait (and deadlock) as well.  So a transaction holds at most
+ * threshold + 3 entries per space when it escalates alone, and at most
+ * KEYLOCK_GATELESS_FACTOR x threshold + 2 when another escalates, whatever
+ * it writes.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,12 +60,18 @@ int			keylock_escalation_threshold = 32;
 
 #define KEYLOCK_NSPACES 3
 
+/* Key locks a transaction takes while another holds the escalation gate. */
+#define KEYLOCK_GATELESS_FACTOR 4
+
 /* What the current transaction holds in one space. */
 typedef struct KeyLockSpaceState
 {
 	int			nkeys;			/* key locks newly taken, a bound */
 	LOCKMODE	escalated;		/* space lock held, NoLock if none */
 	SubTransactionId escalated_subid;	/* subtransaction that took it */
+	bool		gate;			/* the space's escalation gate held */
+	SubTransactionId gate_subid;	/* subtransaction that took it */
+	int			next_attempt;	/* nkeys at which to try the gate again */
 } KeyLockSpaceState;
 
 static KeyLockSpaceState space_state[KEYLOCK_NSPACES];
@@ -106,12 +119,20 @@ keylock_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		KeyLockSpaceState *st = &space_state[i];
 
-		if (st->escalated == NoLock || st->escalated_subid != mySubid)
-			continue;
-		if (event == SUBXACT_EVENT_ABORT_SUB)
-			st->escalated = NoLock;
-		else if (event == SUBXACT_EVENT_COMMIT_SUB)
-			st->escalated_subid = parentSubid;
+		if (st->escalated != NoLock && st->escalated_subid == mySubid)
+		{
+			if (event == SUBXACT_EVENT_ABORT_SUB)
+				st->escalated = NoLock;
+			else if (event == SUBXACT_EVENT_COMMIT_SUB)
+				st->escalated_subid = parentSubid;
+		}
+		if (st->gate && st->gate_subid == mySubid)
+		{
+			if (event == SUBXACT_EVENT_ABORT_SUB)
+				st->gate = false;
+			else if (event == SUBXACT_EVENT_COMMIT_SUB)
+				st->gate_subid = parentSubid;
+		}
 	}
 }
 
@@ -177,13 +198,43 @@ keylock_acquire_mode(KeyLockSpace space, uint64 hash, LOCKMODE mode,
 	SET_LOCKTAG_ADVISORY(spacetag, MyDatabaseId, 0, 0,
 						 (uint16) (space + KEYLOCK_SPACE_TAG_OFFSET));
 
-	if (st->nkeys >= keylock_escalation_threshold)
+	/*
+	 * Past the threshold, escalate; but only the holder of the space's gate
+	 * waits for the space lock.  Two transactions that both waited for it
+	 * would each wait for the other's intention, a deadlock; one that finds
+	 * the gate taken goes on with key locks (its keys are disjoint from the
+	 * escalating transaction's, or it would be waiting for it anyway) and
+	 * tries the gate again every threshold keys, up to
+	 * KEYLOCK_GATELESS_FACTOR times the threshold: then it waits for the
+	 * space lock all the same, as before there was a gate (a deadlock with
+	 * the gate holder, which PostgreSQL breaks), so that the lock table
+	 * stays bounded.
+	 */
+	if (st->nkeys >= keylock_escalation_threshold &&
+		st->nkeys >= st->next_attempt)
 	{
-		if (LockAcquire(&spacetag, mode, false, nowait) == LOCKACQUIRE_NOT_AVAIL)
-			return false;
-		st->escalated = mode;
-		st->escalated_subid = GetCurrentSubTransactionId();
-		return true;
+		if (!st->gate)
+		{
+			LOCKTAG		gatetag;
+
+			SET_LOCKTAG_ADVISORY(gatetag, MyDatabaseId, 0, 1,
+								 (uint16) (space + KEYLOCK_SPACE_TAG_OFFSET));
+			if (LockAcquire(&gatetag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+			{
+				st->gate = true;
+				st->gate_subid = GetCurrentSubTransactionId();
+			}
+		}
+		if (st->gate ||
+			st->nkeys >= KEYLOCK_GATELESS_FACTOR * keylock_escalation_threshold)
+		{
+			if (LockAcquire(&spacetag, mode, false, nowait) == LOCKACQUIRE_NOT_AVAIL)
+				return false;
+			st->escalated = mode;
+			st->escalated_subid = GetCurrentSubTransactionId();
+			return true;
+		}
+		st->next_attempt = st->nkeys + Max(keylock_escalation_threshold, 1);
 	}
 
 	if (LockAcquire(&spacetag, mode == ShareLock ? RowShareLock : RowExclusiveLock,

@@ -121,9 +121,9 @@ SELECT count(*) FROM (SELECT agentstore.put_checkpoint('held-' || g, '',
                               'channel_versions', '{}'::jsonb, 'versions_seen', '{}'::jsonb),
            '{}', '{}') FROM generate_series(1, 5000) g) s});
 my ($key_locks, $all_locks) = split / /, (split /\n/, $held)[-1];
-cmp_ok($key_locks, '<=', 3 * (32 + 2),
+cmp_ok($key_locks, '<=', 3 * (32 + 3),
 	"a transaction writing 5,000 keys of each space holds $key_locks key and space locks");
-cmp_ok($all_locks, '<=', 3 * (32 + 2) + 60, "and $all_locks lock entries in all");
+cmp_ok($all_locks, '<=', 3 * (32 + 3) + 60, "and $all_locks lock entries in all");
 
 # 7. Nobody starves while a 100,000-stream transaction is open.
 my $bulk = $node->background_psql('postgres', on_error_stop => 1);
