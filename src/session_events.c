@@ -762,7 +762,8 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		"   SET event_count = c.n, trim_needed = c.n OPERATOR(pg_catalog.>) $4"
 		"  FROM (SELECT pg_catalog.count(*) AS n FROM agentstore.events"
 		"         WHERE stream OPERATOR(pg_catalog.=) $3) c"
-		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2";
+		" WHERE s.app_name OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2"
+		" RETURNING s.trim_needed";
 	static const Oid trim_types[] = {TEXTOID, INT8OID, INT8OID};
 	static const Oid recount_types[] = {TEXTOID, INT8OID, TEXTOID, INT8OID};
 	int64		keep = agentstore_session_event_retention;
@@ -796,6 +797,8 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		Datum		id;
 		Datum		stream;
 		Datum		args[4];
+		uint64		deleted;
+		bool		still_flagged;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(session_cxt);
@@ -807,22 +810,36 @@ agentstore_trim_session_events(PG_FUNCTION_ARGS)
 		}
 		app_name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		app_name = PointerGetDatum(DatumGetTextPCopy(app_name));
-		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		/* the value itself, before the tuple table goes (int8 by reference) */
+		id = Int64GetDatum(DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 2, &isnull)));
 		SPI_freetuptable(SPI_tuptable);
 		stream = CStringGetTextDatum(session_stream_name(DatumGetInt64(id)));
 
 		args[0] = stream;
 		args[1] = Int64GetDatum(keep);
 		args[2] = Int64GetDatum(budget - removed);
-		removed += spi_run("session.trim.delete", trim, 3, trim_types, args,
-						   NULL, false, 0, SPI_OK_DELETE);
+		deleted = spi_run("session.trim.delete", trim, 3, trim_types, args,
+						  NULL, false, 0, SPI_OK_DELETE);
+		removed += deleted;
 
 		args[0] = app_name;
 		args[1] = id;
 		args[2] = stream;
 		args[3] = Int64GetDatum(threshold);
-		spi_run("session.trim.recount", recount, 4, recount_types, args, NULL,
-				false, 0, SPI_OK_UPDATE);
+		still_flagged = spi_run("session.trim.recount", recount, 4, recount_types,
+								args, NULL, false, 0, SPI_OK_UPDATE_RETURNING) > 0 &&
+			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+
+		/*
+		 * Nothing deleted and still over the retention (a trigger or a
+		 * row-level security policy kept the rows): the session would be
+		 * found again, for ever.  Stop; a later call tries again.
+		 */
+		if (deleted == 0 && still_flagged)
+			break;
 	}
 	MemoryContextSwitchTo(old);
 	SPI_finish();				/* frees session_cxt with SPI's memory */

@@ -21,6 +21,7 @@
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "common/jsonapi.h"
 #include "utils/jsonb.h"
@@ -69,7 +70,8 @@ stream_quote(const char *value, int len)
 /*
  * Check a stream name given as argument 'argname': 1 to STREAM_NAME_MAX_LEN
  * characters, else 22023 naming the argument.  A name far beyond the limit
- * is not counted to the end.
+ * is not counted to the end: no further than STREAM_NAME_MAX_LEN + 1
+ * characters of the widest encoding, enough to tell it is too long.
  */
 void
 stream_check_name(const char *argname, const char *name, int len)
@@ -84,7 +86,7 @@ stream_check_name(const char *argname, const char *name, int len)
 	else
 		nchars = pg_mbstrlen_with_len(name,
 									  pg_mbcliplen(name, len,
-												   Min(len, STREAM_NAME_MAX_LEN * pg_database_encoding_max_length())));
+												   Min(len, (STREAM_NAME_MAX_LEN + 1) * pg_database_encoding_max_length())));
 	if (nchars >= 1 && nchars <= STREAM_NAME_MAX_LEN)
 		return;
 	ereport(ERROR,
@@ -295,6 +297,7 @@ stream_parse_events(StreamAppend *sa, JsonbValue *array)
 	{
 		if (tok != WJB_ELEM)
 			continue;
+		CHECK_FOR_INTERRUPTS();
 		Assert(i < sa->nevents);
 		parse_event(sa, i, &v, &sa->events[i]);
 		i++;
@@ -408,10 +411,13 @@ stream_parse_events_text(StreamAppend *sa, text *events)
 	sa->events = palloc(sizeof(AppendEvent) * Max(r.n, 1));
 	for (int i = 0; i < r.n; i++)
 	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(scratch);
+		MemoryContext oldcontext;
 		Jsonb	   *parsed;
 		Jsonb	   *event;
 		JsonbValue	elem;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcontext = MemoryContextSwitchTo(scratch);
 
 		parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 													CStringGetDatum(pnstrdup(r.start[i], r.len[i]))));

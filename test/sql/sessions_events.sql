@@ -167,6 +167,18 @@ SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 66}')
 SELECT event_count, trim_needed FROM agentstore.sessions WHERE id = :tid;
 SELECT agentstore.trim_session_events() AS removed;
 SELECT min(version), max(version), count(*) FROM agentstore.events WHERE stream = 'session-' || :tid;
+-- a trigger that keeps the rows: the trim stops instead of finding the same
+-- session again for ever (it ran until the statement timeout)
+SET agentstore.session_event_retention = 5;
+SELECT version FROM agentstore.append_event('se-app', 'u1', 'trim', '{"n": 67}');
+CREATE FUNCTION pg_temp.keep_rows() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+CREATE TRIGGER se_keep_rows BEFORE DELETE ON agentstore.events
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.keep_rows();
+SET statement_timeout = '10s';
+SELECT agentstore.trim_session_events() AS removed;
+RESET statement_timeout;
+DROP TRIGGER se_keep_rows ON agentstore.events;
+SELECT agentstore.trim_session_events() > 0 AS removed_once_the_trigger_is_gone;
 RESET agentstore.session_event_retention;
 SELECT agentstore.trim_session_events(0);
 SELECT agentstore.trim_session_events(-1);

@@ -115,6 +115,9 @@ SELECT * FROM agentstore.read_stream('');
 SELECT * FROM agentstore.stream_version('');
 SELECT * FROM agentstore.read_stream(repeat('é', 1025));
 SELECT * FROM agentstore.stream_version(repeat('x', 10 * 1024 * 1024));
+-- 1,025 characters of four bytes (they passed: only 4,096 bytes were counted)
+SELECT * FROM agentstore.stream_version(repeat(U&'\+01F600', 1025));
+SELECT * FROM agentstore.append_events(repeat(U&'\+01F600', 1025), '[{}]');
 SELECT * FROM agentstore.append_events(repeat('é', 5000), '[{}]');
 SELECT * FROM agentstore.append_streams('[{"stream": "si-ok", "events": []}, {"stream": "", "events": []}]');
 SELECT * FROM agentstore.read_category(repeat('é', 100) || '-x');
