@@ -524,9 +524,11 @@ agentstore_append_session_events(PG_FUNCTION_ARGS)
 	ids = palloc(sizeof(EventIdRef) * n);
 	for (i = 0; i < n; i++)
 	{
-		JsonbValue *v = getIthJsonbValueFromContainer(&events->root, i);
+		JsonbValue *v;
 		text	   *eid;
 
+		CHECK_FOR_INTERRUPTS();
+		v = getIthJsonbValueFromContainer(&events->root, i);
 		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		{
 			ArgName		name = {"events", i, NULL};

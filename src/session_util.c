@@ -19,6 +19,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -359,6 +360,7 @@ session_parse_delta(Jsonb *delta, StateDelta *out)
 
 			if (tok != WJB_KEY)
 				continue;
+			CHECK_FOR_INTERRUPTS();
 			tok = JsonbIteratorNext(&it, &v, true);
 			Assert(tok == WJB_VALUE);
 			key = k.val.string.val;
