@@ -6,6 +6,10 @@
 -- superseded copies stayed until the flush: about 1 kB per input row here.
 SET client_min_messages = warning;
 SET agentstore.batch_size = 100;
+-- the session ids this test uses are given back at the end (later tests'
+-- output shows ids)
+SELECT last_value AS sbm_seq_last, is_called AS sbm_seq_called
+  FROM agentstore.sessions_id_seq \gset
 
 CREATE TEMP TABLE chunk_samples (path text, n int, bytes bigint);
 CREATE FUNCTION public.sbm_chunk_bytes() RETURNS bigint LANGUAGE sql AS $$
@@ -64,4 +68,6 @@ DROP FUNCTION public.sbm_at_flush();
 DROP FUNCTION public.sbm_sample(int);
 DROP FUNCTION public.sbm_chunk_bytes();
 DELETE FROM agentstore.sessions WHERE app_name IN ('sbm-import', 'sbm-upsert');
+SELECT setval('agentstore.sessions_id_seq', :sbm_seq_last, :'sbm_seq_called'::boolean) = :sbm_seq_last
+       AS ids_given_back;
 RESET agentstore.batch_size;
