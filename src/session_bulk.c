@@ -8,8 +8,9 @@
  * Rows arrive one by one (session_bulk_add) and are buffered up to
  * agentstore.batch_size; a key repeated in the buffer is merged into its
  * earlier occurrence (the later values win, the earlier created_at stays),
- * which is what applying the occurrences one after the other would give.
- * A full buffer is flushed:
+ * which is what applying the occurrences one after the other would give;
+ * the earlier occurrence's copy is freed, so the buffer holds one row per
+ * distinct key however often keys repeat.  A full buffer is flushed:
  *
  *	1. Each row's key is probed in the unique index sessions_active_key with
  *	   a dirty snapshot.  A row being written by another transaction is
