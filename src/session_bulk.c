@@ -8,8 +8,9 @@
  * Rows arrive one by one (session_bulk_add) and are buffered up to
  * agentstore.batch_size; a key repeated in the buffer is merged into its
  * earlier occurrence (the later values win, the earlier created_at stays),
- * which is what applying the occurrences one after the other would give.
- * A full buffer is flushed:
+ * which is what applying the occurrences one after the other would give;
+ * the earlier occurrence's copy is freed, so the buffer holds one row per
+ * distinct key however often keys repeat.  A full buffer is flushed:
  *
  *	1. Each row's key is probed in the unique index sessions_active_key with
  *	   a dirty snapshot.  A row being written by another transaction is
@@ -144,6 +145,9 @@ typedef struct BulkRow
 	bool		preserve_updated_at;
 	int64		element;		/* position in the input, for messages */
 	uint64		hash;			/* of the key */
+	HeapTuple	tuple;			/* the copy the values point into, or NULL:
+								 * then each by-reference value is a copy of
+								 * its own */
 } BulkRow;
 
 struct SessionBulk
@@ -473,6 +477,33 @@ session_bulk_check_row(Datum *values, bool *nulls, int64 element,
 static void bulk_flush(SessionBulk *bulk);
 
 /*
+ * Free the chunk memory of a buffered row whose values have been superseded
+ * by a later occurrence of its key, so that a key repeated any number of
+ * times costs one row's memory (without this, a long input cycling over a
+ * few keys grew the buffer without bound).  created_at and updated_at are
+ * by value; the other fields are by reference, copied one by one, or
+ * pointing into the row's tuple copy.
+ */
+static void
+bulk_row_free(BulkRow *row)
+{
+	int			i;
+
+	if (row->tuple != NULL)
+	{
+		heap_freetuple(row->tuple);
+		row->tuple = NULL;
+		return;
+	}
+	for (i = 0; i < SF_NFIELDS; i++)
+	{
+		if (row->nulls[i] || i == SF_CREATED_AT || i == SF_UPDATED_AT)
+			continue;
+		pfree(DatumGetPointer(row->values[i]));
+	}
+}
+
+/*
  * Put a row into the buffer, merging it into an earlier occurrence of its
  * key (the later values win, the first created_at stays); flush when full.
  * row->values already live in chunk memory.
@@ -493,6 +524,8 @@ bulk_buffer(SessionBulk *bulk, BulkRow *row)
 			bool		created_null = prev->nulls[SF_CREATED_AT];
 			Datum		created = prev->values[SF_CREATED_AT];
 
+			/* created_at is by value: kept as it is */
+			bulk_row_free(prev);
 			*prev = *row;
 			prev->nulls[SF_CREATED_AT] = created_null;
 			prev->values[SF_CREATED_AT] = created;
@@ -527,6 +560,7 @@ session_bulk_add(SessionBulk *bulk, Datum *values, bool *nulls,
 			row->values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
 	}
 	MemoryContextSwitchTo(old);
+	row->tuple = NULL;
 	row->preserve_updated_at = preserve_updated_at;
 	row->element = element;
 	bulk_buffer(bulk, row);
@@ -551,6 +585,7 @@ session_bulk_add_tuple(SessionBulk *bulk, HeapTuple tuple, TupleDesc desc,
 	memcpy(row->values, values, sizeof(Datum) * SF_NFIELDS);
 	memcpy(row->nulls, nulls, sizeof(bool) * SF_NFIELDS);
 	MemoryContextSwitchTo(old);
+	row->tuple = copy;
 	row->preserve_updated_at = preserve_updated_at;
 	row->element = element;
 	bulk_buffer(bulk, row);

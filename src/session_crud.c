@@ -16,7 +16,10 @@
  * which the loop reads again; that path may use up one sequence value.
  *
  * An active row whose expires_at has passed is treated as absent: creating
- * its key first retires it (as the TTL worker would) and then inserts.
+ * its key first retires it (as the TTL worker would) and then inserts.  The
+ * retiring statement checks the expiry again, since the writers that do not
+ * take the key lock may revive the row in between; a row not retired is
+ * read again.
  *
  *-------------------------------------------------------------------------
  */
@@ -96,18 +99,26 @@ lookup_session(const SessionKey *key, SessionRow *row)
 
 /*
  * Retire an active session whose TTL has passed, as the TTL worker would:
- * soft or hard according to agentstore.soft_delete.
+ * soft or hard according to agentstore.soft_delete.  The statement checks
+ * the expiry again: a writer that does not take the key lock
+ * (upsert_sessions, session_import) may have revived the row since it was
+ * read, and READ COMMITTED then rechecks the new version, which must be
+ * left alone.  Returns whether the row was retired; if not, the caller
+ * reads the key again.
  */
-static void
+static bool
 retire_session(text *app_name, int64 id)
 {
 	static const char *soft =
 		"UPDATE agentstore.sessions SET deleted_at = pg_catalog.now()"
 		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
-		"   AND deleted_at IS NULL";
+		"   AND deleted_at IS NULL"
+		"   AND expires_at IS NOT NULL AND expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()";
 	static const char *hard =
 		"DELETE FROM agentstore.sessions"
-		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+		" WHERE app_name OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+		"   AND deleted_at IS NULL"
+		"   AND expires_at IS NOT NULL AND expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()";
 	static const Oid types[] = {TEXTOID, INT8OID};
 	Datum		args[2];
 	bool		is_hard = !agentstore_soft_delete;
@@ -121,8 +132,10 @@ retire_session(text *app_name, int64 id)
 	else
 		n = spi_run("session.retire_soft", soft, 2, types, args, NULL, false, 0,
 					SPI_OK_UPDATE);
-	if (n > 0)
-		session_remove_rows(app_name, id, is_hard);
+	if (n == 0)
+		return false;
+	session_remove_rows(app_name, id, is_hard);
+	return true;
 }
 
 /*
@@ -235,8 +248,14 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 	/* serialize with get_or_create_session's creators of this key */
 	lock_session_key(&key);
 	SPI_connect();
-	if (lookup_session(&key, &row))
+
+	/*
+	 * An expired row is retired first; if it was revived (or removed)
+	 * meanwhile, read the key again.
+	 */
+	while (lookup_session(&key, &row))
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (!row.expired)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -244,7 +263,8 @@ agentstore_create_session(PG_FUNCTION_ARGS)
 					 errdetail("Key (app_name, user_id, session_id)=(%s) already exists.",
 							   session_key_string(&key)),
 					 errhint("Use agentstore.get_or_create_session() to reuse an existing session.")));
-		retire_session(key.app_name, row.id);
+		if (retire_session(key.app_name, row.id))
+			break;
 	}
 	if (!insert_session(&key, delta.session_set, ttl, &row))
 		ereport(ERROR,
@@ -292,8 +312,8 @@ agentstore_get_or_create_session(PG_FUNCTION_ARGS)
 			locked = true;
 			continue;			/* read again, now that creators wait for us */
 		}
-		if (found)
-			retire_session(key.app_name, row.id);
+		if (found && !retire_session(key.app_name, row.id))
+			continue;			/* revived (or removed) meanwhile: read again */
 		initial_state(fcinfo, 3, &delta);
 		if (insert_session(&key, delta.session_set, ttl, &row))
 		{

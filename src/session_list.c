@@ -194,7 +194,8 @@ token_decode(text *token, text *app_name, text *user_id,
 	if (raw[0] != TOKEN_FORMAT)
 		token_error("The token has an unknown format.");
 	token_mac(raw, app_name, user_id, mac);
-	if (memcmp(mac, raw + TOKEN_PAYLOAD_LEN, TOKEN_MAC_LEN) != 0)
+	/* in constant time: not telling how much of the MAC matched */
+	if (timingsafe_bcmp(mac, raw + TOKEN_PAYLOAD_LEN, TOKEN_MAC_LEN) != 0)
 		token_error("The token was altered, or was issued for another app_name or user_id.");
 	memcpy(&v, raw + 1, 8);
 	*updated_at = (TimestampTz) pg_ntoh64(v);
