@@ -349,7 +349,8 @@ blob_find(CpTable *t, int64 key, const char *const *parts, const int *lens)
 /*
  * A listing of one thread reads the keys of all the thread's blobs once
  * (PRESENT_AFTER rows into the listing, and only when it may list at least
- * four times that many, so that a short listing never pays for it), instead of probing the blob index for every channel of every
+ * four times that many, so that a short listing never pays for it),
+ * instead of probing the blob index for every channel of every
  * checkpoint: most channels of a LangGraph checkpoint have no blob (their
  * values are inline), and a probe that finds nothing costs as much as one
  * that does.  The keys come from the primary key's index entries alone,

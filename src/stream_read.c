@@ -27,13 +27,11 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/xid8.h"
 
@@ -350,10 +348,9 @@ agentstore_stream_version(PG_FUNCTION_ARGS)
 	version = isnull ? 0 : DatumGetInt64(result);
 	SPI_finish();
 
-	/* the query checked SELECT on the events; the lookup finds the table */
-	relid = get_relname_relid("events", get_namespace_oid("agentstore", false));
-	if (OidIsValid(relid) &&
-		check_enable_rls(relid, InvalidOid, false) != RLS_ENABLED)
+	/* the query checked SELECT on the events */
+	relid = events_table_oid();
+	if (check_enable_rls(relid, InvalidOid, false) != RLS_ENABLED)
 	{
 		Relation	rel = table_open(relid, AccessShareLock);
 		int64		head = stream_head_version(rel, DatumGetTextPP(args[0]));

@@ -150,6 +150,20 @@ describe_table(Relation rel)
 	events_table_relid = RelationGetRelid(rel);
 }
 
+/* The OID of agentstore.events; an error if there is no such table. */
+Oid
+events_table_oid(void)
+{
+	Oid			nsp = get_namespace_oid("agentstore", false);
+	Oid			relid = get_relname_relid("events", nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"agentstore.events\" does not exist")));
+	return relid;
+}
+
 /*
  * Open agentstore.events for an append (RowExclusiveLock, held to the end
  * of the transaction) and return its description.  The description stays
@@ -158,15 +172,10 @@ describe_table(Relation rel)
 Relation
 events_table_open(const EventsTable **table)
 {
-	Oid			nsp = get_namespace_oid("agentstore", false);
-	Oid			relid = get_relname_relid("events", nsp);
+	Oid			relid = events_table_oid();
 	Relation	rel;
 	const StreamTableInfo *info;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"agentstore.events\" does not exist")));
 	rel = table_open(relid, RowExclusiveLock);
 	info = stream_table_info(rel);
 	if (events_table_relid != relid || events_table_generation != info->generation)

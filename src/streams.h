@@ -54,6 +54,7 @@ typedef struct StreamTableInfo
 } StreamTableInfo;
 
 extern const StreamTableInfo *stream_table_info(Relation rel);
+extern Oid events_table_oid(void);
 
 /* Order in which to lock several streams (see stream_versions.c). */
 extern uint64 stream_lock_key(Relation rel, const char *name, int len);

@@ -666,7 +666,7 @@ ttl_pass_init(TtlPass *pass, const char *origin, MemoryContext parent)
 	pass->cxt = AllocSetContextCreate(parent, "agentstore ttl pass",
 									  ALLOCSET_SMALL_SIZES);
 	pass->cursor_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl cursor",
-											  ALLOCSET_SMALL_SIZES);
+											 ALLOCSET_SMALL_SIZES);
 	pass->batch_cxt = AllocSetContextCreate(pass->cxt, "agentstore ttl batch",
 											ALLOCSET_DEFAULT_SIZES);
 	/* not a child of batch_cxt: resetting a context deletes its children */
